@@ -1,0 +1,159 @@
+"""Run configuration: TOML files validated by pydantic.
+
+A configuration file has one table per part::
+
+    seed = 42
+
+    [data]
+    data_dir = "../shared/data/etf"   # omit for the synthetic demo data
+    start = 2008-01-01
+
+    [features]
+    winsorise = true
+
+    [backtest]
+    strategies = ["long_only", "tsmom", "macd"]
+    cost_bps = [0, 2, 10]
+    vol_target = 0.15
+
+Unknown keys are rejected, so a typo is an error rather than a silent default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from deepmomentum.exceptions import ConfigError
+
+__all__ = [
+    "BacktestConfig",
+    "DataConfig",
+    "FeatureConfig",
+    "RunConfig",
+    "dump_config",
+    "load_config",
+    "to_toml_dict",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Strict):
+    """Where the prices come from and which span is backtested."""
+
+    data_dir: Path | None = Field(
+        None, description="Folder with universe.csv and SYMBOL.csv files; None: synthetic demo data."
+    )
+    start: dt.date | None = Field(None, description="First day of the backtest (earlier data warms up).")
+    end: dt.date | None = Field(None, description="Last day of the backtest.")
+    min_history: int = Field(252, ge=2, description="Tradable instruments with fewer prices are excluded.")
+    max_carry_days: int = Field(5, ge=0, description="Longest holiday over which a price is carried.")
+
+
+class FeatureConfig(_Strict):
+    """The network inputs (DOMAIN.md, Part A)."""
+
+    horizons: list[int] = Field([1, 21, 63, 126, 252], description="Normalised-return horizons, days.")
+    macd_pairs: list[tuple[int, int]] = Field(
+        [(8, 24), (16, 48), (32, 96)], description="MACD (short, long) timescales."
+    )
+    vol_span: int = Field(60, ge=2, description="EWM span of the ex-ante vol, days.")
+    winsorise: bool = Field(True, description="Causally clip prices at EWM mean +- n_std EWM std.")
+    winsorise_halflife: int = Field(252, ge=2)
+    winsorise_n_std: float = Field(5.0, gt=0)
+
+
+class BacktestConfig(_Strict):
+    """From positions to returns."""
+
+    strategies: list[str] = Field(["long_only", "tsmom", "macd"], description="Classical strategies.")
+    cost_bps: list[float] = Field([0.0, 2.0, 10.0], description="Cost levels, bp of traded notional.")
+    universe_costs: bool = Field(False, description="Add a variant with per-asset costs from universe.csv.")
+    vol_target: float = Field(0.15, gt=0, le=2, description="Annual vol target per asset, decimal.")
+    max_weight: float = Field(10.0, gt=0, description="Cap on |weight| per asset.")
+    portfolio_vol_target: bool = Field(False, description="Also target portfolio vol ex ante (causal).")
+    max_leverage: float = Field(10.0, gt=0, description="Cap on the portfolio vol scaling factor.")
+
+    @field_validator("cost_bps")
+    @classmethod
+    def _non_negative(cls, v: list[float]) -> list[float]:
+        if any(c < 0 for c in v):
+            raise ValueError("cost levels must be >= 0 bp")
+        return v
+
+
+class RunConfig(_Strict):
+    """A whole run: data, features, backtest (later issues add models and training)."""
+
+    seed: int = Field(42, description="Seed of every random draw.")
+    data: DataConfig = Field(default_factory=DataConfig)
+    features: FeatureConfig = Field(default_factory=FeatureConfig)
+    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+
+
+def _format_errors(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        lines.append(f"{loc}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def load_config(path: str | Path, model: type[RunConfig] = RunConfig) -> RunConfig:
+    """Read and validate a TOML configuration file.
+
+    Relative ``data_dir`` paths are resolved against the file's folder.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    return parse_config(raw, model, source=str(path), base=path.parent)
+
+
+def parse_config(
+    raw: dict[str, Any],
+    model: type[RunConfig] = RunConfig,
+    source: str = "configuration",
+    base: Path | None = None,
+) -> RunConfig:
+    """Validate a configuration dictionary (e.g. parsed TOML)."""
+    try:
+        cfg = model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_format_errors(exc)}") from None
+    if base is not None and cfg.data.data_dir is not None and not cfg.data.data_dir.is_absolute():
+        cfg.data.data_dir = (base / cfg.data.data_dir).resolve()
+    return cfg
+
+
+def to_toml_dict(cfg: BaseModel) -> dict[str, Any]:
+    """The configuration as TOML-serialisable data (None dropped, paths as text)."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        if isinstance(value, Path):
+            return str(value)
+        return value
+
+    out: dict[str, Any] = clean(cfg.model_dump(mode="python"))
+    return out
+
+
+def dump_config(cfg: BaseModel) -> str:
+    """The configuration as TOML text."""
+    return tomli_w.dumps(to_toml_dict(cfg))

@@ -1,0 +1,22 @@
+"""Runs: the run folder and the pipelines that fill it."""
+
+from deepmomentum.run._classical import (
+    BacktestRun,
+    load_market,
+    run_backtest,
+    settings_from_config,
+    write_results,
+)
+from deepmomentum.run._folder import RunFolder, atomic_write_bytes, atomic_write_text, package_versions
+
+__all__ = [
+    "BacktestRun",
+    "RunFolder",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "load_market",
+    "package_versions",
+    "run_backtest",
+    "settings_from_config",
+    "write_results",
+]

@@ -1,0 +1,181 @@
+"""The classical backtest pipeline: data -> signals -> backtest -> run folder."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from deepmomentum.backtest import (
+    BacktestResult,
+    BacktestSettings,
+    backtest,
+    benchmark_returns,
+)
+from deepmomentum.config import DataConfig, RunConfig
+from deepmomentum.data import MarketData, load_data_dir, make_synthetic_market
+from deepmomentum.run._folder import RunFolder, utc_now
+from deepmomentum.strategies import get_strategy
+
+__all__ = ["BacktestRun", "load_market", "run_backtest", "settings_from_config", "write_results"]
+
+log = logging.getLogger("deepmomentum")
+
+
+@dataclass
+class BacktestRun:
+    """What a backtest run produced.
+
+    Attributes
+    ----------
+    config : RunConfig
+        The resolved configuration.
+    data : MarketData
+    result : BacktestResult
+    metrics : pd.DataFrame
+        Measures per variant of the implementable net returns.
+    metrics_ex_post : pd.DataFrame
+        The same on the ex-post rescaled series (comparison only).
+    benchmarks : pd.DataFrame
+        Daily returns of the comparison series within the span.
+    path : Path or None
+        The run folder, when one was written.
+    """
+
+    config: RunConfig
+    data: MarketData
+    result: BacktestResult
+    metrics: pd.DataFrame
+    metrics_ex_post: pd.DataFrame
+    benchmarks: pd.DataFrame
+    path: Path | None = None
+
+
+def load_market(cfg: DataConfig) -> MarketData:
+    """Load the configured data folder, or the synthetic demo data when none is given."""
+    if cfg.data_dir is None:
+        return make_synthetic_market()
+    return load_data_dir(cfg.data_dir, min_history=cfg.min_history, max_carry_days=cfg.max_carry_days)
+
+
+def settings_from_config(cfg: RunConfig) -> BacktestSettings:
+    """Backtest settings of a run configuration."""
+    b = cfg.backtest
+    return BacktestSettings(
+        vol_target=b.vol_target,
+        max_weight=b.max_weight,
+        vol_span=cfg.features.vol_span,
+        portfolio_vol_target=b.portfolio_vol_target,
+        max_leverage=b.max_leverage,
+    )
+
+
+def write_results(
+    folder: RunFolder,
+    data: MarketData,
+    result: BacktestResult,
+    benchmarks: pd.DataFrame,
+    metrics: pd.DataFrame,
+    metrics_ex_post: pd.DataFrame,
+) -> None:
+    """Write the result files of the run-folder contract (returns, positions, metrics...)."""
+    folder.write_csv("returns.csv", result.portfolio_returns)
+    folder.write_csv("returns_ex_post.csv", result.ex_post_rescaled)
+    folder.write_csv("benchmarks.csv", benchmarks)
+    folder.write_parquet("positions.parquet", result.positions_long())
+    span = result.asset_returns.loc[result.start : result.end]
+    long = span.stack(future_stack=True).dropna().reset_index()
+    long.columns = pd.Index(["date", "symbol", "return"])
+    folder.write_parquet("asset_returns.parquet", long)
+    folder.write_json("metrics.json", metrics.to_dict(orient="index"))
+    folder.write_json("metrics_ex_post.json", metrics_ex_post.to_dict(orient="index"))
+    folder.write_csv("universe.csv", data.universe.to_frame(), index=False)
+
+
+def run_backtest(
+    cfg: RunConfig,
+    out: str | Path | None = None,
+    data: MarketData | None = None,
+    command: str = "backtest",
+) -> BacktestRun:
+    """Backtest the configured classical strategies at every cost level.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The configuration (``data``, ``features``, ``backtest`` parts).
+    out : str or Path, optional
+        Run folder to write (see ``docs/run-folder.md``); nothing is written if None.
+    data : MarketData, optional
+        Pre-loaded data; loaded from ``cfg.data`` if None.
+    command : str
+        Recorded in ``meta.json``.
+
+    Returns
+    -------
+    BacktestRun
+    """
+    started = utc_now()
+    t0 = time.perf_counter()
+    folder = RunFolder(out) if out is not None else None
+    if folder is not None:
+        folder.start_log()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data = data if data is not None else load_market(cfg.data)
+        for w in caught:
+            log.warning("%s", w.message)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        log.info("%s", data.describe())
+        prices = data.tradable_prices
+        signals = {name: get_strategy(name).signal(prices) for name in cfg.backtest.strategies}
+        asset_costs = data.universe.costs_bps(0.0) if cfg.backtest.universe_costs else None
+        result = backtest(
+            prices,
+            signals,
+            cost_bps=cfg.backtest.cost_bps,
+            settings=settings_from_config(cfg),
+            start=None if cfg.data.start is None else pd.Timestamp(cfg.data.start),
+            end=None if cfg.data.end is None else pd.Timestamp(cfg.data.end),
+            asset_cost_bps=asset_costs,
+        )
+        bench = benchmark_returns(data).loc[result.start : result.end]
+        bench = bench.iloc[1:] if len(bench) else bench  # same first return date as the strategies
+        ref = data.reference_symbol
+        reference = bench[ref] if ref is not None and ref in bench else None
+        metrics = result.metrics(reference=reference)
+        metrics_ex_post = result.metrics(reference=reference, ex_post=True)
+        run = BacktestRun(cfg, data, result, metrics, metrics_ex_post, bench, None)
+        if folder is not None:
+            write_results(folder, data, result, bench, metrics, metrics_ex_post)
+            folder.write_config(cfg)
+            folder.write_meta(
+                command=command,
+                seed=cfg.seed,
+                reference=ref,
+                data={
+                    "source": data.source,
+                    "synthetic": data.synthetic,
+                    "label": "SYNTHETIC" if data.synthetic else "real",
+                    "fingerprint": data.fingerprint(),
+                    "first_date": str(data.prices.index[0].date()),
+                    "last_date": str(data.prices.index[-1].date()),
+                    "n_instruments": len(data.universe),
+                    "n_tradable": prices.shape[1],
+                },
+                span={"start": str(result.start.date()), "end": str(result.end.date())},
+                started_at=started,
+                finished_at=utc_now(),
+                elapsed_s=round(time.perf_counter() - t0, 3),
+            )
+            run.path = folder.path
+            log.info("wrote %s", folder.path)
+        return run
+    finally:
+        if folder is not None:
+            folder.stop_log()
