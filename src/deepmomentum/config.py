@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -35,7 +35,10 @@ __all__ = [
     "BacktestConfig",
     "DataConfig",
     "FeatureConfig",
+    "ModelVariant",
     "RunConfig",
+    "SearchSpace",
+    "TrainingConfig",
     "dump_config",
     "load_config",
     "to_toml_dict",
@@ -90,13 +93,67 @@ class BacktestConfig(_Strict):
         return v
 
 
-class RunConfig(_Strict):
-    """A whole run: data, features, backtest (later issues add models and training)."""
+class SearchSpace(_Strict):
+    """Hyperparameter grid (the paper's by default); each trial draws one value per list."""
 
+    dropout: list[float] = Field([0.1, 0.2, 0.3, 0.4, 0.5])
+    hidden_size: list[int] = Field([5, 10, 20, 40, 80, 160])
+    batch_size: list[int] = Field([64, 128, 256])
+    lr: list[float] = Field([1e-4, 1e-3, 1e-2, 1e-1])
+    max_grad_norm: list[float] = Field([0.01, 1.0, 100.0])
+    l1: list[float] = Field([1e-5, 1e-4, 1e-3, 1e-2], description="L1 penalty grid (linear model only).")
+
+
+class ModelVariant(_Strict):
+    """One network + loss to train walk-forward; its name labels its results."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_\-]+$", description="Label, e.g. lstm or lstm_cost10.")
+    model: Literal["lstm", "linear", "mlp", "wavenet"] = "lstm"
+    loss: Literal["sharpe", "avg_return", "mse", "bce"] = "sharpe"
+    cost_bps: float = Field(0.0, ge=0, description="Cost inside the loss, bp (turnover regularisation).")
+    lags: int | None = Field(
+        None, ge=1, description="Days of features per input; default 1 (lstm, wavenet) or 5."
+    )
+    search: SearchSpace | None = Field(None, description="Overrides the training-level grid.")
+
+    @property
+    def n_lags(self) -> int:
+        """Effective lags."""
+        if self.lags is not None:
+            return self.lags
+        return 5 if self.model in ("linear", "mlp") else 1
+
+
+class TrainingConfig(_Strict):
+    """Walk-forward training and hyperparameter search."""
+
+    first_test_year: int = Field(2011, description="First out-of-sample year.")
+    last_test_year: int | None = Field(None, description="Last out-of-sample year (default: data end).")
+    retrain_years: int = Field(5, ge=1, description="Years per test window (expanding training window).")
+    seq_len: int = Field(63, ge=2, description="Sequence length, days.")
+    val_fraction: float = Field(0.1, gt=0, lt=0.5, description="Time-ordered validation share of a window.")
+    max_epochs: int = Field(100, ge=1)
+    patience: int = Field(25, ge=1, description="Early-stopping patience, epochs.")
+    n_trials: int = Field(50, ge=1, description="Hyperparameter trials per window and model.")
+    sampler: Literal["random", "tpe"] = "random"
+    seeds_per_trial: int = Field(1, ge=1, description="Seeds trained per trial (averaged).")
+    ensemble_top_k: int = Field(1, ge=1, description="Average the positions of the top-k trials.")
+    jobs: int = Field(1, ge=1, description="Parallel local workers (joblib).")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    search: SearchSpace = Field(default_factory=SearchSpace)
+
+
+class RunConfig(_Strict):
+    """A whole run: data, features, backtest, and the models trained walk-forward."""
+
+    description: str = Field("", description="Free text shown by `deepmomentum presets`.")
     seed: int = Field(42, description="Seed of every random draw.")
     data: DataConfig = Field(default_factory=DataConfig)
     features: FeatureConfig = Field(default_factory=FeatureConfig)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    models: list[ModelVariant] = Field(default_factory=list, description="Models trained by `run`.")
 
 
 def _format_errors(exc: ValidationError) -> str:

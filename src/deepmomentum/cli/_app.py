@@ -28,9 +28,10 @@ def _root(
 
 def _register() -> None:
     # Imported here so that each command module can import `app` helpers freely.
-    from deepmomentum.cli import _backtest, _data, _report
+    from deepmomentum.cli import _backtest, _data, _report, _run
 
     _backtest.register(app)
+    _run.register(app)
     _data.register(app)
     _report.register(app)
 

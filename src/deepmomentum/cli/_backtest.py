@@ -139,20 +139,35 @@ def register(app: typer.Typer) -> None:
             label = " (SYNTHETIC data)" if data.synthetic else ""
             console.print(f"wrote {len(long):,} rows x {len(fs.names)} features to {out}{label}")
 
-    @app.command(epilog="Examples:\n\n  deepmomentum demo\n\n  deepmomentum demo --out runs/demo")
+    @app.command(
+        epilog=(
+            "Examples:\n\n  deepmomentum demo\n\n  deepmomentum demo --out runs/demo\n\n"
+            "  deepmomentum demo --classical   # the classical backtest only (seconds)"
+        )
+    )
     @handle_errors
     def demo(
         out: Path | None = typer.Option(None, "--out", help="Run folder (default runs/demo-<time>)."),
+        classical: bool = typer.Option(False, "--classical", help="Only the classical strategies."),
         report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
         quiet: bool = typer.Option(False, "--quiet", "-q"),
         as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
     ) -> None:
-        """Run the classical backtest on the SYNTHETIC demo data (under a minute)."""
+        """Train the dmn-quick Deep Momentum Network on the SYNTHETIC demo data, against the benchmarks."""
         from deepmomentum.config import RunConfig
+        from deepmomentum.presets import load_preset
 
         state.quiet = quiet or as_json
         _show_warnings()
-        _run_and_print(RunConfig(), out or default_run_dir("demo"), "demo", report, as_json)
+        out = out or default_run_dir("demo")
+        if classical:
+            _run_and_print(RunConfig(), out, "demo", report, as_json)
+            return
+        from deepmomentum.cli._run import run_and_print_models
+
+        cfg = load_preset("dmn-quick")
+        cfg.backtest.cost_bps = [0.0, 2.0, 10.0]
+        run_and_print_models(cfg, out, report, as_json)
 
 
 def _run_and_print(cfg, out: Path, command: str, report: bool, as_json: bool) -> None:

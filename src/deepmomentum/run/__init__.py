@@ -7,6 +7,7 @@ from deepmomentum.run._classical import (
     settings_from_config,
     write_results,
 )
+from deepmomentum.run._dmn import run_models
 from deepmomentum.run._folder import RunFolder, atomic_write_bytes, atomic_write_text, package_versions
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "load_market",
     "package_versions",
     "run_backtest",
+    "run_models",
     "settings_from_config",
     "write_results",
 ]

@@ -1,0 +1,5 @@
+"""Neural networks (torch) that output positions; imported lazily by the training code."""
+
+from deepmomentum.models._networks import MODEL_NAMES, LinearNet, LSTMNet, MLPNet, WaveNet, build_network
+
+__all__ = ["MODEL_NAMES", "LSTMNet", "LinearNet", "MLPNet", "WaveNet", "build_network"]

@@ -1,0 +1,167 @@
+"""The Deep Momentum Network pipeline: walk-forward models + benchmarks -> run folder."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from deepmomentum.backtest import backtest, benchmark_returns
+from deepmomentum.config import RunConfig
+from deepmomentum.data import MarketData
+from deepmomentum.exceptions import ConfigError
+from deepmomentum.features import build_features
+from deepmomentum.run._classical import BacktestRun, load_market, settings_from_config, write_results
+from deepmomentum.run._folder import RunFolder, utc_now
+from deepmomentum.strategies import get_strategy
+
+__all__ = ["run_models"]
+
+log = logging.getLogger("deepmomentum")
+
+
+def run_models(
+    cfg: RunConfig,
+    out: str | Path,
+    data: MarketData | None = None,
+    progress: Callable[..., None] | None = None,
+    executor: Any = None,
+    storage: str | None = None,
+) -> BacktestRun:
+    """Train every configured model walk-forward, then backtest them with the benchmarks.
+
+    Rerunning with the same ``out`` resumes: finished tasks are read back, not
+    retrained, and the results are identical.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        ``models`` must list at least one variant.
+    out : path
+        The run folder.
+    data : MarketData, optional
+        Loaded from ``cfg.data`` if None.
+    progress : callable, optional
+        ``progress(event, **info)``: events ``variant``, ``window``, ``task``, ``epoch``.
+    executor : Executor, optional
+        Default: local joblib with ``cfg.training.jobs`` workers.
+    storage : str, optional
+        Optuna storage URL; default SQLite ``optuna.db`` in the run folder.
+
+    Returns
+    -------
+    BacktestRun
+        Variants ``<model>@<cost>bp`` and the classical benchmarks, over the
+        out-of-sample span only.
+    """
+    from deepmomentum.training import build_panel, make_executor, walk_forward
+
+    if not cfg.models:
+        raise ConfigError("the configuration lists no [[models]]; add one or use --preset dmn-quick")
+    names = [m.name for m in cfg.models]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"model names must be unique, got {names}")
+    clash = set(names) & set(cfg.backtest.strategies)
+    if clash:
+        raise ConfigError(f"model names clash with benchmark strategies: {sorted(clash)}")
+    started = utc_now()
+    t0 = time.perf_counter()
+    folder = RunFolder(out)
+    folder.start_log()
+    notify = progress or (lambda *a, **k: None)
+    try:
+        folder.write_config(cfg)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data = data if data is not None else load_market(cfg.data)
+        for w in caught:
+            log.warning("%s", w.message)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        log.info("%s", data.describe())
+        folder.write_meta(
+            command="run",
+            seed=cfg.seed,
+            started_at=started,
+            reference=data.reference_symbol,
+            data={
+                "source": data.source,
+                "synthetic": data.synthetic,
+                "label": "SYNTHETIC" if data.synthetic else "real",
+                "fingerprint": data.fingerprint(),
+                "first_date": str(data.prices.index[0].date()),
+                "last_date": str(data.prices.index[-1].date()),
+                "n_instruments": len(data.universe),
+                "n_tradable": data.tradable_prices.shape[1],
+            },
+        )
+        prices = data.tradable_prices
+        f = cfg.features
+        fs = build_features(
+            prices,
+            f.horizons,
+            [(int(p[0]), int(p[1])) for p in f.macd_pairs],
+            f.vol_span,
+            f.winsorise,
+            f.winsorise_halflife,
+            f.winsorise_n_std,
+        )
+        executor = executor or make_executor("local", cfg.training.jobs)
+        signals: dict[str, pd.DataFrame] = {}
+        windows, trials = [], []
+        panels: dict[int, Any] = {}
+        for variant in cfg.models:
+            lags = variant.n_lags
+            if lags not in panels:
+                panels[lags] = build_panel(fs, cfg.backtest.vol_target, cfg.backtest.max_weight, lags)
+            notify("variant", variant=variant.name, n_variants=len(cfg.models))
+            log.info(
+                "walk-forward: %s (%s, loss %s, cost %g bp)",
+                variant.name,
+                variant.model,
+                variant.loss,
+                variant.cost_bps,
+            )
+            res = walk_forward(
+                variant, panels[lags], cfg.training, folder.path, cfg.seed, executor, notify, storage
+            )
+            log.info("%s: %d tasks trained, %d reused", variant.name, res.trained, res.reused)
+            signals[variant.name] = res.positions
+            windows.append(res.windows)
+            trials.append(res.trials)
+        folder.write_csv("models/windows.csv", pd.concat(windows, ignore_index=True), index=False)
+        folder.write_csv("models/trials.csv", pd.concat(trials, ignore_index=True), index=False)
+
+        oos = pd.concat([s.notna().any(axis=1) for s in signals.values()], axis=1).any(axis=1)
+        if not oos.any():
+            raise ConfigError("the walk-forward produced no out-of-sample position; check the test years")
+        first_oos = pd.Timestamp(oos[oos].index[0])
+        last_oos = pd.Timestamp(oos[oos].index[-1])
+        for name in cfg.backtest.strategies:
+            signals[name] = get_strategy(name).signal(prices)
+        result = backtest(
+            prices,
+            signals,
+            cost_bps=cfg.backtest.cost_bps,
+            settings=settings_from_config(cfg),
+            start=first_oos,
+            end=last_oos,
+        )
+        bench = benchmark_returns(data).loc[result.start : result.end].iloc[1:]
+        ref = data.reference_symbol
+        reference = bench[ref] if ref is not None and ref in bench else None
+        metrics = result.metrics(reference=reference)
+        metrics_ex_post = result.metrics(reference=reference, ex_post=True)
+        write_results(folder, data, result, bench, metrics, metrics_ex_post)
+        folder.write_meta(
+            span={"start": str(result.start.date()), "end": str(result.end.date())},
+            finished_at=utc_now(),
+            elapsed_s=round(time.perf_counter() - t0, 3),
+        )
+        return BacktestRun(cfg, data, result, metrics, metrics_ex_post, bench, folder.path)
+    finally:
+        folder.stop_log()

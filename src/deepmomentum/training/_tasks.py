@@ -1,0 +1,142 @@
+"""One training task (window x trial x seed): train, predict the test window, save."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from deepmomentum.run._folder import atomic_write_bytes, atomic_write_text
+from deepmomentum.training._dataset import PanelArrays, inference_sequences, training_sequences
+from deepmomentum.training._losses import LossSpec
+from deepmomentum.training._trainer import TrainParams, predict, train_network
+
+__all__ = ["TrainTask", "Window", "run_task"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One walk-forward window, as panel day indices.
+
+    Training uses days [0, split), validation [split, test_lo) (both purged
+    at their ends), and the model predicts days [test_lo, test_hi).
+    """
+
+    index: int
+    split: int
+    test_lo: int
+    test_hi: int
+    train_start: str
+    val_start: str
+    test_start: str
+    test_end: str
+
+
+@dataclass(frozen=True)
+class TrainTask:
+    """Everything one training job needs besides the data panel (picklable)."""
+
+    variant: str
+    model: str
+    loss: LossSpec
+    window: Window
+    trial: int
+    seed: int
+    params: TrainParams
+    seq_len: int
+    device: str
+    precision: str
+    run_dir: str
+
+    @property
+    def folder(self) -> Path:
+        """Where the task's files go: ``models/<variant>/window-XX/trial-YYY-seed-S``."""
+        return (
+            Path(self.run_dir)
+            / "models"
+            / self.variant
+            / f"window-{self.window.index:02d}"
+            / f"trial-{self.trial:03d}-seed-{self.seed}"
+        )
+
+
+def _done(folder: Path) -> dict[str, Any] | None:
+    marker = folder / "result.json"
+    if not marker.is_file():
+        return None
+    try:
+        result: dict[str, Any] = json.loads(marker.read_text())
+    except json.JSONDecodeError:
+        return None  # written atomically, so this only happens if edited by hand: retrain
+    if not (folder / "positions.npy").is_file():
+        return None
+    return result
+
+
+def run_task(
+    task: TrainTask,
+    panel: PanelArrays,
+    on_epoch: Callable[[int, float, float], None] | None = None,
+) -> dict[str, Any]:
+    """Train (or reuse) one task and write its results.
+
+    Writes ``model.pt``, ``positions.npy`` (test days x assets, NaN where no
+    position) and, last, ``result.json``: a task whose ``result.json`` exists is
+    complete and is never retrained.
+    """
+    folder = task.folder
+    done = _done(folder)
+    if done is not None:
+        return {**done, "reused": True}
+    t0 = time.perf_counter()
+    w = task.window
+    train = training_sequences(panel, 0, w.split, task.seq_len)
+    val = training_sequences(panel, w.split, w.test_lo, task.seq_len)
+    if len(train) == 0 or len(val) == 0:
+        from deepmomentum.exceptions import DataError
+
+        raise DataError(
+            f"window {w.index} ({w.train_start} to {w.test_start}) has no training or validation "
+            "data; move first_test_year later"
+        )
+    res = train_network(
+        task.model, task.params, task.loss, train, val, task.seed, task.device, task.precision, on_epoch
+    )
+    test = inference_sequences(panel, w.test_lo, w.test_hi, task.seq_len)
+    pos_seq = predict(task.model, task.params, task.loss, res.state_dict, test, task.device)
+    positions = np.full((w.test_hi - w.test_lo, panel.x.shape[1]), np.nan, dtype=np.float32)
+    sel = test.mask
+    days = test.day[sel] - w.test_lo
+    assets = np.broadcast_to(test.asset[:, None], sel.shape)[sel]
+    positions[days, assets] = pos_seq[sel]
+    elapsed = time.perf_counter() - t0
+    folder.mkdir(parents=True, exist_ok=True)
+    import io
+
+    buf = io.BytesIO()
+    torch.save(res.state_dict, buf)
+    atomic_write_bytes(folder / "model.pt", buf.getvalue())
+    buf = io.BytesIO()
+    np.save(buf, positions)
+    atomic_write_bytes(folder / "positions.npy", buf.getvalue())
+    result = {
+        "variant": task.variant,
+        "window": w.index,
+        "trial": task.trial,
+        "seed": task.seed,
+        "params": task.params.to_dict(),
+        "val_sharpe": res.val_sharpe if np.isfinite(res.val_sharpe) else None,
+        "best_epoch": res.best_epoch,
+        "epochs_run": res.epochs_run,
+        "train_samples": res.samples_per_epoch,
+        "elapsed_s": round(elapsed, 3),
+        "history": res.history,
+    }
+    atomic_write_text(folder / "result.json", json.dumps(result, indent=1))
+    return {**result, "reused": False}

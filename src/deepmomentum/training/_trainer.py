@@ -1,0 +1,241 @@
+"""Train one network on sequences: Adam, gradient clipping, early stopping on validation Sharpe."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from deepmomentum.models import build_network
+from deepmomentum.training._dataset import SequenceBatch
+from deepmomentum.training._losses import LossSpec
+
+__all__ = ["TrainParams", "TrainResult", "predict", "resolve_device", "seed_everything", "train_network"]
+
+log = logging.getLogger("deepmomentum.training")
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Hyperparameters of one training run (one trial).
+
+    Parameters
+    ----------
+    hidden_size : int
+    dropout : float
+    batch_size : int
+    lr : float
+        Adam learning rate.
+    max_grad_norm : float
+        Gradient-norm clipping threshold.
+    l1 : float
+        L1 penalty on the linear model's weights.
+    max_epochs : int
+    patience : int
+        Epochs without a better validation Sharpe before stopping.
+    """
+
+    hidden_size: int = 10
+    dropout: float = 0.1
+    batch_size: int = 64
+    lr: float = 1e-3
+    max_grad_norm: float = 1.0
+    l1: float = 0.0
+    max_epochs: int = 100
+    patience: int = 25
+
+    def to_dict(self) -> dict[str, Any]:
+        """Parameters as a plain dict."""
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train_network`.
+
+    Attributes
+    ----------
+    state_dict : dict
+        Best weights (CPU tensors), by validation Sharpe.
+    val_sharpe : float
+        Best validation Sharpe (annualised, net of the loss's cost).
+    best_epoch : int
+    epochs_run : int
+    history : list of dict
+        Per epoch: train loss, validation Sharpe.
+    samples_per_epoch : int
+        Asset-days that count in one epoch.
+    """
+
+    state_dict: dict[str, torch.Tensor]
+    val_sharpe: float
+    best_epoch: int
+    epochs_run: int
+    history: list[dict[str, float]] = field(default_factory=list)
+    samples_per_epoch: int = 0
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed python, numpy and torch; return a torch generator for shuffling."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+    return gen
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        from deepmomentum.exceptions import ConfigError
+
+        raise ConfigError(
+            "--device cuda was asked for but no CUDA GPU is available; use --device auto or cpu"
+        )
+    if device not in ("cpu", "cuda"):
+        from deepmomentum.exceptions import ConfigError
+
+        raise ConfigError(f"unknown device {device!r}; use auto, cpu or cuda")
+    return torch.device(device)
+
+
+def _autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[Any]:
+    if device.type != "cuda" or precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device_type="cuda", dtype=dtype)
+
+
+def _tensors(batch: SequenceBatch, device: torch.device) -> dict[str, torch.Tensor]:
+    return {
+        "x": torch.from_numpy(batch.x).to(device),
+        "scale": torch.from_numpy(batch.scale).to(device),
+        "r_next": torch.from_numpy(batch.r_next).to(device),
+        "norm_ret": torch.from_numpy(batch.norm_ret).to(device),
+        "mask": torch.from_numpy(batch.mask).to(device),
+    }
+
+
+def _batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
+    order = torch.randperm(n, generator=gen)
+    for i in range(0, n, size):
+        yield order[i : i + size]
+
+
+def train_network(
+    model_name: str,
+    params: TrainParams,
+    loss: LossSpec,
+    train: SequenceBatch,
+    val: SequenceBatch,
+    seed: int = 0,
+    device: str = "cpu",
+    precision: str = "fp32",
+    on_epoch: Callable[[int, float, float], None] | None = None,
+) -> TrainResult:
+    """Train a network, stopping early on validation Sharpe and keeping the best weights.
+
+    Parameters
+    ----------
+    model_name : {"lstm", "linear", "mlp", "wavenet"}
+    params : TrainParams
+    loss : LossSpec
+    train, val : SequenceBatch
+        Training and validation sequences (already purged).
+    seed : int
+        Seeds initialisation, dropout and shuffling: the same seed on the same
+        machine gives identical weights.
+    device : {"cpu", "cuda", "auto"}
+    precision : {"fp32", "bf16", "fp16"}
+        Mixed precision on CUDA only; ignored on CPU.
+    on_epoch : callable, optional
+        Called with (epoch, train_loss, val_sharpe) after each epoch.
+    """
+    gen = seed_everything(seed)
+    dev = resolve_device(device)
+    net = build_network(model_name, train.x.shape[-1], params.hidden_size, params.dropout, params.l1).to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=params.lr)
+    scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda" and precision == "fp16")
+    tr = _tensors(train, dev)
+    va = _tensors(val, dev)
+    penalty = getattr(net, "penalty", None)
+    best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+    best_sharpe, best_epoch, stale = -np.inf, -1, 0
+    history: list[dict[str, float]] = []
+    epochs_run = 0
+    for epoch in range(params.max_epochs):
+        net.train()
+        total, count = 0.0, 0
+        for idx in _batches(len(train), params.batch_size, gen):
+            idx = idx.to(dev)
+            mask = tr["mask"][idx]
+            if not bool(mask.any()):
+                continue
+            with _autocast(dev, precision):
+                z = net(tr["x"][idx]).float()
+            value = loss(z, tr["scale"][idx], tr["r_next"][idx], tr["norm_ret"][idx], mask)
+            if penalty is not None:
+                value = value + penalty()
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(value).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(net.parameters(), params.max_grad_norm)
+            scaler.step(opt)
+            scaler.update()
+            total += float(value.detach())
+            count += 1
+        net.eval()
+        with torch.no_grad(), _autocast(dev, precision):
+            z_val = net(va["x"]).float()
+        sharpe = loss.validation_sharpe(z_val, va["scale"], va["r_next"], va["mask"])
+        epochs_run = epoch + 1
+        train_loss = total / max(count, 1)
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_sharpe": sharpe})
+        if on_epoch is not None:
+            on_epoch(epoch, train_loss, sharpe)
+        if np.isfinite(sharpe) and sharpe > best_sharpe:
+            best_sharpe, best_epoch, stale = sharpe, epoch, 0
+            best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= params.patience:
+                break
+    return TrainResult(
+        state_dict=best_state,
+        val_sharpe=float(best_sharpe) if np.isfinite(best_sharpe) else float("nan"),
+        best_epoch=best_epoch,
+        epochs_run=epochs_run,
+        history=history,
+        samples_per_epoch=int(train.mask.sum()),
+    )
+
+
+def predict(
+    model_name: str,
+    params: TrainParams,
+    loss: LossSpec,
+    state_dict: dict[str, torch.Tensor],
+    batch: SequenceBatch,
+    device: str = "cpu",
+    chunk: int = 4096,
+) -> np.ndarray:
+    """Positions for every entry of ``batch``, shape (n_seq, seq_len), NaN where masked."""
+    dev = resolve_device(device)
+    net = build_network(model_name, batch.x.shape[-1], params.hidden_size, params.dropout, params.l1)
+    net.load_state_dict(state_dict)
+    net.to(dev).eval()
+    out = np.empty(batch.mask.shape, dtype=np.float32)
+    with torch.no_grad():
+        for i in range(0, len(batch), chunk):
+            z = net(torch.from_numpy(batch.x[i : i + chunk]).to(dev)).float()
+            out[i : i + chunk] = loss.position(z).cpu().numpy()
+    return np.where(batch.mask, out, np.nan)
