@@ -1,9 +1,66 @@
-"""Placeholder: replaced by its owner."""
+"""``report`` command: write the self-contained tearsheet of a run folder."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import typer
+
+from deepmomentum.cli._common import console, handle_errors, state
+
+__all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    """Register this module's commands on ``app``."""
+    """Register ``report`` on ``app``."""
+
+    @app.command(
+        epilog=(
+            "Examples:\n\n"
+            "  deepmomentum report runs/demo-20260101-120000\n\n"
+            "  deepmomentum report runs/etf --png    (adds figures/*.png)\n\n"
+            "  deepmomentum report runs/etf --json   (summary table on stdout)"
+        )
+    )
+    @handle_errors
+    def report(
+        run_dir: Path = typer.Argument(
+            ..., help="Run folder written by backtest, demo or run (see docs/run-folder.md)."
+        ),
+        png: bool = typer.Option(
+            False, "--png", help="Also write the main figures as PNG into RUN_DIR/figures/ (matplotlib)."
+        ),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
+        as_json: bool = typer.Option(False, "--json", help="Print the summary table as JSON on stdout."),
+    ) -> None:
+        """Write RUN_DIR/report.html: a self-contained tearsheet that opens offline."""
+        from deepmomentum.cli._tables import metrics_json
+        from deepmomentum.report import build_report, load_run, summary_table
+
+        state.quiet = quiet or as_json
+        t0 = time.perf_counter()
+        run = load_run(run_dir)
+        path = build_report(run, png=png)
+        elapsed = time.perf_counter() - t0
+        if as_json:
+            bench = [] if run.benchmarks is None else [str(c) for c in run.benchmarks.columns]
+            console.print_json(
+                metrics_json(
+                    summary_table(run),
+                    run_dir=str(run_dir),
+                    report=str(path),
+                    synthetic=run.synthetic,
+                    reference=run.reference_name,
+                    variants=run.variants,
+                    benchmarks=bench,
+                )
+            )
+            return
+        if state.quiet:
+            return
+        size = path.stat().st_size / 2**20
+        label = " (SYNTHETIC data)" if run.synthetic else ""
+        console.print(f"wrote {path} ({size:.1f} MiB, {elapsed:.1f} s){label}", highlight=False)
+        if png:
+            console.print(f"figures: {path.parent / 'figures'}", highlight=False)

@@ -1,0 +1,89 @@
+"""``build_report``: read a run folder, write ``report.html`` (and PNGs) into it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from deepmomentum.exceptions import DataError
+from deepmomentum.report._analysis import Analysis
+from deepmomentum.report._html import render_html
+from deepmomentum.report._load import RunData, load_run
+
+__all__ = ["REPORT_NAME", "build_report", "summary_table"]
+
+REPORT_NAME = "report.html"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and a rename (never half-written)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _default_variant(run: RunData) -> str:
+    if not run.variants:
+        raise DataError("no strategy variant column after 'date'", path=run.path / "returns.csv")
+    return run.variants[0]
+
+
+def summary_table(run: RunData | str | Path) -> pd.DataFrame:
+    """The report's summary table: headline measures of every variant, then every benchmark.
+
+    Parameters
+    ----------
+    run : RunData, str or Path
+        A loaded run, or its folder.
+
+    Returns
+    -------
+    pd.DataFrame
+        Index: variants then benchmarks; columns: ``deepmomentum.metrics.METRIC_NAMES``
+        (decimals; ``turnover`` per year; ``corr_ref`` the correlation to SPY).
+    """
+    data = run if isinstance(run, RunData) else load_run(run)
+    return Analysis(data).summary()
+
+
+def build_report(run_dir: str | Path | RunData, png: bool = False) -> Path:
+    """Write the self-contained tearsheet ``report.html`` into a run folder.
+
+    Parameters
+    ----------
+    run_dir : str, Path or RunData
+        A run folder (see ``docs/run-folder.md``), or one already read by :func:`load_run`.
+    png : bool, default False
+        Also write the main figures as PNG into ``run_dir/figures/`` (needs matplotlib).
+
+    Returns
+    -------
+    Path
+        The report file.
+
+    Raises
+    ------
+    DataError
+        When a required file of the run folder is missing or malformed.
+    """
+    run = run_dir if isinstance(run_dir, RunData) else load_run(run_dir)
+    default = _default_variant(run)
+    an = Analysis(run)
+    generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    page = render_html(an, default, generated)
+    target = run.path / REPORT_NAME
+    _write_atomic(target, page)
+    if png:
+        from deepmomentum.report._png import write_pngs
+
+        write_pngs(an, run.path / "figures", "SYNTHETIC DATA - " if run.synthetic else "")
+    return target

@@ -1,0 +1,517 @@
+"""Assemble the self-contained ``report.html``: inline CSS, plotly.js once, no network.
+
+Each section has a stable ``id`` (see :data:`SECTIONS`), so tests and links can
+rely on it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from deepmomentum.report import _figures as figs
+from deepmomentum.report._analysis import Analysis
+
+__all__ = ["SECTIONS", "render_html"]
+
+#: ``(id, title)`` of every section, in page order.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("summary", "Summary"),
+    ("equity", "Equity curves"),
+    ("drawdowns", "Drawdowns"),
+    ("rolling-sharpe", "Rolling Sharpe"),
+    ("monthly-returns", "Monthly returns"),
+    ("exposure", "Exposure by asset class"),
+    ("cost-sensitivity", "Sharpe vs cost"),
+    ("contribution", "Contribution by asset"),
+    ("walk-forward", "Walk-forward windows"),
+    ("hyperparameters", "Hyperparameters"),
+    ("data-quality", "Data quality"),
+    ("configuration", "Configuration"),
+    ("versions", "Versions"),
+)
+
+MAX_TABLE_ROWS = 300
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+
+_CSS = """
+*{box-sizing:border-box}
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+color:#1d2430;background:#f6f7f9;font-size:14px;line-height:1.45}
+main{max-width:1240px;margin:0 auto;padding:0 18px 40px}
+header{background:#1d2430;color:#fff;padding:16px 18px}
+header h1{margin:0 0 4px;font-size:20px;font-weight:600}
+header .facts{color:#c9d1dc;font-size:13px}
+header .facts span{margin-right:14px;white-space:nowrap}
+.banner-synthetic{background:#b00020;color:#fff;font-weight:700;text-align:center;padding:10px;
+font-size:15px;letter-spacing:.02em}
+nav{position:sticky;top:0;z-index:10;background:#fff;border-bottom:1px solid #d9dee5;padding:6px 18px;
+display:flex;flex-wrap:wrap;gap:4px 12px;align-items:center;font-size:13px}
+nav a{color:#2457a6;text-decoration:none}
+nav a:hover{text-decoration:underline}
+nav .chooser{margin-left:auto;font-weight:600}
+nav select{font-size:13px;padding:2px 4px;margin-left:4px}
+section{background:#fff;border:1px solid #dfe3e8;border-radius:6px;margin:16px 0;padding:12px 16px;
+scroll-margin-top:48px}
+section h2{font-size:17px;margin:2px 0 6px}
+section h3{font-size:14px;margin:10px 0 2px;color:#4a5566}
+p.how{color:#4a5566;margin:2px 0 8px;font-size:13px}
+p.note{background:#fff8e1;border-left:3px solid #f0b400;padding:6px 10px;margin:6px 0;font-size:13px}
+.variant-name{font-weight:600;color:#2457a6}
+table{border-collapse:collapse;font-size:12.5px;margin:6px 0}
+th,td{padding:3px 8px;border-bottom:1px solid #e6e9ee;text-align:right;white-space:nowrap}
+th{background:#f0f2f5;font-weight:600;position:sticky;top:0}
+td.name,th.name{text-align:left}
+tr.group td{background:#f7f8fa;font-weight:600;text-align:left;color:#4a5566}
+tr.selected td{background:#e8f0fe}
+tbody.variants tr{cursor:pointer}
+td.neg{color:#b00020}
+.scroll{max-height:420px;overflow:auto;border:1px solid #eef0f3}
+pre{background:#f6f8fa;border:1px solid #e1e4e8;padding:10px;overflow:auto;font-size:12px;max-height:520px}
+details summary{cursor:pointer;color:#2457a6;margin:6px 0}
+footer{color:#6b7685;font-size:12px;text-align:center;margin-top:20px}
+"""
+
+_CHOOSER_JS = """
+(function () {
+  var sel = document.getElementById('variant-select');
+  if (!sel) { return; }
+  function apply(v) {
+    document.querySelectorAll('.dm-chooser .js-plotly-plot').forEach(function (gd) {
+      if (!gd.data) { return; }
+      var vis = gd.data.map(function (t) {
+        return (t.meta && t.meta.variants) ? t.meta.variants.indexOf(v) >= 0 : true;
+      });
+      Plotly.restyle(gd, {visible: vis});
+    });
+    document.querySelectorAll('[data-variant]').forEach(function (el) {
+      el.hidden = el.getAttribute('data-variant') !== v;
+    });
+    document.querySelectorAll('.variant-name').forEach(function (el) { el.textContent = v; });
+    document.querySelectorAll('tr[data-row]').forEach(function (tr) {
+      tr.classList.toggle('selected', tr.getAttribute('data-row') === v);
+    });
+  }
+  sel.addEventListener('change', function () { apply(sel.value); });
+  document.querySelectorAll('tbody.variants tr[data-row]').forEach(function (tr) {
+    tr.addEventListener('click', function () {
+      sel.value = tr.getAttribute('data-row');
+      apply(sel.value);
+    });
+  });
+})();
+"""
+
+_SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("annual_return", "Return", "{:.2%}"),
+    ("annual_vol", "Vol", "{:.2%}"),
+    ("sharpe", "Sharpe", "{:.2f}"),
+    ("sortino", "Sortino", "{:.2f}"),
+    ("calmar", "Calmar", "{:.2f}"),
+    ("max_drawdown", "Max DD", "{:.1%}"),
+    ("pct_positive", "% pos", "{:.1%}"),
+    ("turnover", "Turnover/yr", "{:.1f}"),
+    ("skew", "Skew", "{:.2f}"),
+    ("corr_ref", "Corr {ref}", "{:.2f}"),
+)
+
+_HOW: dict[str, str] = {
+    "summary": (
+        "Headline measures of the daily net returns (returns.csv), after costs, "
+        "and of the benchmarks over the same span. Return is geometric per year; "
+        "Sharpe and Sortino are annualised with a zero risk-free rate; Max DD is the worst "
+        "fall from a running peak of the compounded curve; % pos is the share of days with "
+        "a positive return; Turnover is one-way traded notional per year as a multiple of capital. "
+        "Click a row to select that variant below."
+    ),
+    "equity": (
+        "Growth of 1 unit of capital, compounded, on a log scale (equal vertical distances are "
+        "equal percentage moves). One colour per strategy, one dash style per cost level; "
+        "benchmarks are grey and dotted. Click legend entries to hide or show series."
+    ),
+    "drawdowns": (
+        "How far the compounded curve of <span class='variant-name'></span> is below its "
+        "running peak, with the reference benchmark dotted."
+    ),
+    "rolling-sharpe": (
+        "Sharpe ratio of <span class='variant-name'></span> over the trailing 252 trading days "
+        "(causal: each point uses only the year before it)."
+    ),
+    "monthly-returns": (
+        "Compounded return of <span class='variant-name'></span> in each calendar month "
+        "(left) and year (right); blue is a gain, red a loss. Each panel has its own colour scale."
+    ),
+    "exposure": (
+        "Monthly average exposure of <span class='variant-name'></span> by asset class, from "
+        "positions.parquet and universe.csv. Gross (top, stacked) is Σ|w| / N of the class, "
+        "net (bottom) is Σw / N (long minus short), where w are the vol-scaled weights and "
+        "N the number of assets held that day; the stack's total is the portfolio's gross leverage."
+    ),
+    "cost-sensitivity": (
+        "Sharpe ratio of each strategy at each cost level of the run (variants named "
+        "<code>strategy@cost bp</code>). A steep line means the strategy trades a lot and its "
+        "edge is eaten by costs."
+    ),
+    "contribution": (
+        "What each asset added to the portfolio return of <span class='variant-name'></span>: "
+        "Σ_t (w_t r_t+1 − c |Δw_t|) / N_t, annualised, so the bars add up to the arithmetic "
+        "mean annual return. Colours are asset classes."
+    ),
+}
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value: object, pattern: str) -> str:
+    if not isinstance(value, int | float) or not math.isfinite(float(value)):
+        return "–"
+    return pattern.format(value)
+
+
+def _cell(value: object) -> str:
+    """Generic table cell: numbers with 4 significant digits, NaN as a dash."""
+    if isinstance(value, bool):
+        return _esc(value)
+    if isinstance(value, int | float):
+        if not math.isfinite(float(value)):
+            return "–"
+        return _esc(f"{value:.4g}" if isinstance(value, float) else value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return _esc(value)
+
+
+def _figure_div(fig: go.Figure | None, div_id: str) -> str:
+    if fig is None:
+        return ""
+    return str(
+        pio.to_html(
+            fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG, validate=False
+        )
+    )
+
+
+def _frame_table(frame: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS, table_id: str | None = None) -> str:
+    shown = frame.head(max_rows)
+    head = "".join(f"<th class='name'>{_esc(c)}</th>" for c in shown.columns)
+    rows = []
+    for rec in shown.itertuples(index=False, name=None):
+        rows.append("<tr>" + "".join(f"<td class='name'>{_cell(v)}</td>" for v in rec) + "</tr>")
+    attr = f" id='{_esc(table_id)}'" if table_id else ""
+    out = (
+        f"<div class='scroll'><table{attr}><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    if len(frame) > max_rows:
+        out += f"<p class='how'>First {max_rows} of {len(frame)} rows shown; the file has them all.</p>"
+    return out
+
+
+def _kv_table(items: Mapping[str, Any], table_id: str) -> str:
+    rows = "".join(
+        f"<tr><td class='name'>{_esc(k)}</td><td class='name'>{_cell(v)}</td></tr>" for k, v in items.items()
+    )
+    return f"<table id='{_esc(table_id)}'><tbody>{rows}</tbody></table>"
+
+
+def _summary_rows(frame: pd.DataFrame, names: Sequence[str], selectable: bool, default: str) -> str:
+    rows = []
+    for name in names:
+        rec = frame.loc[name]
+        cells = []
+        for key, _, pattern in _SUMMARY_COLUMNS:
+            value = rec[key]
+            neg = key != "max_drawdown" and isinstance(value, float) and math.isfinite(value) and value < 0
+            cells.append(f"<td{' class=neg' if neg else ''}>{_fmt(value, pattern)}</td>")
+        attrs = f" data-row='{_esc(name)}'" if selectable else ""
+        if selectable and name == default:
+            attrs += " class='selected'"
+        rows.append(f"<tr{attrs}><td class='name'>{_esc(name)}</td>{''.join(cells)}</tr>")
+    return "".join(rows)
+
+
+def _summary_table(
+    frame: pd.DataFrame, variants: Sequence[str], benchmarks: Sequence[str], ref: str | None, default: str
+) -> str:
+    head = "".join(f"<th>{_esc(label.format(ref=ref or 'ref'))}</th>" for _, label, _ in _SUMMARY_COLUMNS)
+    n_cols = len(_SUMMARY_COLUMNS) + 1
+    body = (
+        "<tbody class='variants'>"
+        f"<tr class='group'><td colspan={n_cols}>Strategy variants (net of costs)</td></tr>"
+        + _summary_rows(frame, variants, True, default)
+        + "</tbody>"
+    )
+    if benchmarks:
+        body += (
+            f"<tbody><tr class='group'><td colspan={n_cols}>Benchmarks</td></tr>"
+            + _summary_rows(frame, benchmarks, False, default)
+            + "</tbody>"
+        )
+    return (
+        f"<table id='summary-table'><thead><tr><th class='name'>series</th>{head}</tr></thead>{body}</table>"
+    )
+
+
+def _section(sid: str, title: str, body: str, chooser: bool = False) -> str:
+    how = _HOW.get(sid)
+    how_html = f"<p class='how'>{how}</p>" if how else ""
+    cls = " class='dm-chooser'" if chooser else ""
+    return f"<section id='{sid}'{cls}><h2>{_esc(title)}</h2>{how_html}{body}</section>"
+
+
+def _absent(file: str, what: str) -> str:
+    return f"<p class='note'>This run folder has no <code>{_esc(file)}</code>: {_esc(what)}</p>"
+
+
+def _variant_notes(variants: Sequence[str], note_for: Callable[[str], str | None], default: str) -> str:
+    out = []
+    for v in variants:
+        text = note_for(v)
+        if text:
+            hidden = "" if v == default else " hidden"
+            out.append(f"<p class='note' data-variant='{_esc(v)}'{hidden}>{_esc(text)}</p>")
+    return "".join(out)
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, prefix=f"{name}."))
+        elif isinstance(value, list | tuple):
+            out[name] = json.dumps(value)
+        else:
+            out[name] = value
+    return out
+
+
+def render_html(an: Analysis, default: str, generated_at: str) -> str:
+    """The complete HTML page of the report.
+
+    Parameters
+    ----------
+    an : Analysis
+        The run and its cached computations.
+    default : str
+        Variant shown first by the strategy chooser.
+    generated_at : str
+        Timestamp printed in the header (ISO 8601 UTC).
+    """
+    run = an.run
+    variants = run.variants
+    bench = an.benchmarks()
+    bench_names = [] if bench is None else [str(c) for c in bench.columns]
+    ref = run.reference_name
+    meta = run.meta
+    raw_data = meta.get("data")
+    data_meta: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+    synthetic = run.synthetic
+    parts: list[str] = []
+
+    # --- summary
+    summary = an.summary()
+    body = _summary_table(summary, variants, bench_names, ref, default)
+    if ref is None:
+        body += "<p class='how'>No SPY column in benchmarks.csv: the correlation column is empty.</p>"
+    ex_post = an.summary_ex_post()
+    if ex_post is not None:
+        body += (
+            "<details id='summary-ex-post'><summary>Ex-post rescaled series (returns_ex_post.csv): "
+            "scaled to the vol target with the full-sample vol, for comparison with published figures "
+            "only, not implementable</summary>"
+            + _summary_table(ex_post, list(ex_post.index), [], ref, "")
+            + "</details>"
+        )
+    parts.append(_section("summary", "Summary", body))
+
+    # --- curves
+    parts.append(_section("equity", "Equity curves", _figure_div(figs.equity_figure(an), "fig-equity")))
+    parts.append(
+        _section(
+            "drawdowns", "Drawdowns", _figure_div(figs.drawdown_figure(an, default), "fig-drawdowns"), True
+        )
+    )
+    parts.append(
+        _section(
+            "rolling-sharpe",
+            "Rolling one-year Sharpe ratio",
+            _figure_div(figs.rolling_sharpe_figure(an, default), "fig-rolling-sharpe"),
+            True,
+        )
+    )
+    parts.append(
+        _section(
+            "monthly-returns",
+            "Monthly and yearly returns",
+            _figure_div(figs.heatmap_figure(an, default), "fig-monthly-returns"),
+            True,
+        )
+    )
+
+    # --- exposure
+    no_pos = _variant_notes(
+        variants,
+        lambda v: None if run.strategy_of(v) else f"positions.parquet has no positions for {v}.",
+        default,
+    )
+    parts.append(
+        _section(
+            "exposure",
+            "Exposure by asset class",
+            no_pos + _figure_div(figs.exposure_figure(an, default), "fig-exposure"),
+            True,
+        )
+    )
+
+    # --- costs
+    unparsed = an.unparsed_variants()
+    body = _figure_div(figs.cost_figure(an), "fig-cost")
+    if unparsed:
+        body += (
+            "<p class='how'>Not on this chart (no <code>@&lt;cost&gt;bp</code> in the name): "
+            + _esc(", ".join(unparsed))
+            + "</p>"
+        )
+    parts.append(_section("cost-sensitivity", "Sharpe ratio against cost", body))
+
+    # --- contribution
+    if run.asset_returns is None:
+        body = _absent(
+            "asset_returns.parquet",
+            "the return contribution per asset cannot be computed without the assets' returns. "
+            "Shown instead: each asset's share of the average gross exposure mean_t(|w_t| / N_t), "
+            "which says where the risk budget went, not what it earned.",
+        )
+    else:
+        body = _variant_notes(
+            variants,
+            lambda v: (
+                None
+                if (c := an.contribution(v)) is None or c.costs_included
+                else f"No cost level in the name {v!r}: contributions are before costs."
+            ),
+            default,
+        )
+    body += _figure_div(figs.contribution_figure(an, default), "fig-contribution")
+    parts.append(_section("contribution", "Contribution by asset", body, True))
+
+    # --- walk-forward
+    if run.windows is None:
+        body = _absent("models/windows.csv", "not a walk-forward (ML) run.")
+    else:
+        body = (
+            "<p class='how'>Each walk-forward window: the model is trained on the training span, "
+            "tuned on the validation span and traded out of sample on the test span only.</p>"
+            + _figure_div(figs.windows_figure(an), "fig-windows")
+            + _frame_table(run.windows, table_id="windows-table")
+        )
+    parts.append(_section("walk-forward", "Walk-forward windows", body))
+
+    if run.trials is None:
+        body = _absent("models/trials.csv", "no hyperparameter search in this run.")
+    else:
+        body = (
+            "<p class='how'>One row per hyperparameter trial (models/trials.csv); the objective is "
+            "measured on the validation span of its window.</p>"
+            + _figure_div(figs.trials_figure(an), "fig-trials")
+            + _frame_table(run.trials, table_id="trials-table")
+        )
+    parts.append(_section("hyperparameters", "Hyperparameter search", body))
+
+    # --- quality
+    if run.quality is None:
+        body = _absent("quality.csv", "no data-quality findings were recorded.")
+    elif run.quality.empty:
+        body = "<p class='how'>quality.csv is empty: no findings.</p>"
+    else:
+        q = run.quality
+        keys = [c for c in ("check", "action") if c in q.columns]
+        counts = (
+            q.groupby(keys).size().rename("findings").reset_index()
+            if keys
+            else pd.DataFrame({"findings": [len(q)]})
+        )
+        n_sym = q["symbol"].nunique() if "symbol" in q.columns else 0
+        body = (
+            f"<p class='how'>{len(q)} finding(s) on {n_sym} instrument(s), from the data checks run "
+            "before the backtest; <em>action</em> says what was done about each.</p>"
+            + _frame_table(counts, table_id="quality-counts")
+            + _frame_table(q, table_id="quality-table")
+        )
+    parts.append(_section("data-quality", "Data quality", body))
+
+    # --- configuration and versions
+    parts.append(
+        _section(
+            "configuration",
+            "Resolved configuration (config.toml)",
+            f"<pre id='config-toml'>{_esc(run.config_text)}</pre>",
+        )
+    )
+    versions = meta.get("versions") if isinstance(meta.get("versions"), dict) else {}
+    other = {k: v for k, v in meta.items() if k != "versions"}
+    parts.append(
+        _section(
+            "versions",
+            "Versions and run metadata (meta.json)",
+            "<h3>Package versions</h3>"
+            + _kv_table(_flatten(versions or {}), "versions-table")
+            + "<h3>Run</h3>"
+            + _kv_table(_flatten(other), "meta-table"),
+        )
+    )
+
+    # --- page
+    label = "SYNTHETIC DATA — " if synthetic else ""
+    title = f"{label}deepmomentum report: {run.path.resolve().name}"
+    banner = (
+        "<div id='synthetic-banner' class='banner-synthetic'>SYNTHETIC DATA: these prices were generated, "
+        "not observed in any market. The results say nothing about real-world performance.</div>"
+        if synthetic
+        else ""
+    )
+    idx = run.returns.index
+    span = f"{idx[0].date()} to {idx[-1].date()}" if len(idx) else "empty"
+    facts = {
+        "data": ("SYNTHETIC" if synthetic else str(data_meta.get("source", "unknown"))),
+        "span": span,
+        "variants": str(len(variants)),
+        "instruments": str(data_meta.get("n_instruments", run.universe.shape[0])),
+        "command": str(meta.get("command", "?")),
+        "version": str(meta.get("package_version", "?")),
+        "generated": generated_at,
+    }
+    facts_html = "".join(f"<span>{_esc(k)}: <b>{_esc(v)}</b></span>" for k, v in facts.items())
+    options = "".join(
+        f"<option value='{_esc(v)}'{' selected' if v == default else ''}>{_esc(v)}</option>" for v in variants
+    )
+    links = "".join(f"<a href='#{sid}'>{_esc(t)}</a>" for sid, t in SECTIONS)
+    nav = (
+        f"<nav id='nav'>{links}<label class='chooser' for='variant-select'>Strategy:"
+        f"<select id='variant-select' autocomplete='off'>{options}</select></label></nav>"
+    )
+    body_html = "".join(parts).replace(
+        "<span class='variant-name'></span>", f"<span class='variant-name'>{_esc(default)}</span>"
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f"<title>{_esc(title)}</title>\n<style>{_CSS}</style>\n"
+        f"<script type='text/javascript'>{get_plotlyjs()}</script>\n</head>\n<body>\n"
+        f"{banner}<header id='report-header'><h1>{_esc(title)}</h1>"
+        f"<div class='facts'>{facts_html}</div></header>\n"
+        f"{nav}\n<main>\n{body_html}\n"
+        "<footer>Written by <code>deepmomentum report</code>. Self-contained: opens offline.</footer>\n"
+        f"</main>\n<script type='text/javascript'>{_CHOOSER_JS}</script>\n</body>\n</html>\n"
+    )

@@ -1,0 +1,323 @@
+"""Read a run folder (``docs/run-folder.md``) into a :class:`RunData`.
+
+Only this module knows the file names and formats of the contract; the rest
+of the report works on the frames it returns. Every problem raises
+:class:`~deepmomentum.exceptions.DataError` naming the file at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from deepmomentum.exceptions import DataError
+
+__all__ = ["REFERENCE_SYMBOL", "RunData", "load_run"]
+
+#: Benchmark column used as the reference for ``corr_ref``.
+REFERENCE_SYMBOL = "SPY"
+
+_POSITION_COLUMNS = ("date", "symbol", "strategy", "weight")
+_ASSET_RETURN_COLUMNS = ("date", "symbol", "return")
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The contents of one run folder, parsed.
+
+    Attributes
+    ----------
+    path : Path
+        The run folder.
+    config : dict
+        ``config.toml`` parsed.
+    config_text : str
+        ``config.toml`` as written (shown verbatim in the report).
+    meta : dict
+        ``meta.json``.
+    returns : pd.DataFrame of shape (n_days, n_variants)
+        Daily net returns per variant ``<strategy>@<cost>bp``, decimal,
+        DatetimeIndex named ``date``; NaN before a variant's first position.
+    returns_ex_post : pd.DataFrame or None
+        The ex-post rescaled series (comparison only), same shape.
+    benchmarks : pd.DataFrame or None
+        Daily returns of the benchmark instruments, decimal.
+    positions : pd.DataFrame
+        Long form: ``date``, ``symbol``, ``strategy``, ``weight`` (and ``signal``
+        when present); ``weight`` is vol-scaled, before the 1/N average.
+    metrics : dict of str to dict
+        ``metrics.json`` (``None`` for NaN).
+    universe : pd.DataFrame
+        ``universe.csv``: at least ``symbol`` and ``asset_class``.
+    asset_returns : pd.DataFrame or None
+        Daily simple returns of each instrument, shape (n_days, n_assets),
+        from ``asset_returns.parquet`` when the folder has it.
+    windows, trials, quality : pd.DataFrame or None
+        ``models/windows.csv``, ``models/trials.csv``, ``quality.csv`` when present.
+    """
+
+    path: Path
+    config: dict[str, Any]
+    config_text: str
+    meta: dict[str, Any]
+    returns: pd.DataFrame
+    returns_ex_post: pd.DataFrame | None
+    benchmarks: pd.DataFrame | None
+    positions: pd.DataFrame
+    metrics: dict[str, dict[str, Any]]
+    universe: pd.DataFrame
+    asset_returns: pd.DataFrame | None = None
+    windows: pd.DataFrame | None = None
+    trials: pd.DataFrame | None = None
+    quality: pd.DataFrame | None = None
+
+    @property
+    def variants(self) -> list[str]:
+        """Variant names, in the column order of ``returns.csv``."""
+        return [str(c) for c in self.returns.columns]
+
+    @property
+    def synthetic(self) -> bool:
+        """True when ``meta.json`` says the data were generated (``data.synthetic``)."""
+        data = self.meta.get("data")
+        return bool(data.get("synthetic", False)) if isinstance(data, dict) else False
+
+    @property
+    def reference_name(self) -> str | None:
+        """Benchmark column used for the correlation: SPY when present, else None."""
+        if self.benchmarks is not None and REFERENCE_SYMBOL in self.benchmarks.columns:
+            return REFERENCE_SYMBOL
+        return None
+
+    @property
+    def reference(self) -> pd.Series | None:
+        """Daily returns of the reference benchmark (see :attr:`reference_name`)."""
+        name = self.reference_name
+        return None if name is None or self.benchmarks is None else self.benchmarks[name]
+
+    def strategy_of(self, variant: str) -> str | None:
+        """The ``strategy`` value of ``positions.parquet`` that holds ``variant``'s weights.
+
+        Weights do not depend on the cost level, so ``tsmom@10bp`` uses the
+        positions of ``tsmom``; a folder may also key positions by variant.
+        Returns None when the folder has no positions for the variant.
+        """
+        held = self._strategies
+        if variant in held:
+            return variant
+        base = variant.split("@", 1)[0]
+        return base if base in held else None
+
+    @cached_property
+    def _strategies(self) -> frozenset[str]:
+        return frozenset(str(s) for s in self.positions["strategy"].unique())
+
+
+def _require(path: Path, name: str) -> Path:
+    target = path / name
+    if not target.is_file():
+        raise DataError(
+            f"missing required file {name}; is this a run folder written by "
+            "`deepmomentum backtest`/`demo`/`run` (see docs/run-folder.md)?",
+            path=target,
+        )
+    return target
+
+
+def _optional(path: Path, name: str) -> Path | None:
+    target = path / name
+    return target if target.is_file() else None
+
+
+def _read_json(file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"not valid JSON ({exc}); rerun the command that wrote it", path=file) from None
+    if not isinstance(data, dict):
+        raise DataError("expected a JSON object at the top level", path=file)
+    return data
+
+
+def _check_columns(frame: pd.DataFrame, columns: Sequence[str], file: Path) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"missing column(s) {', '.join(missing)} (found: {', '.join(map(str, frame.columns))})",
+            path=file,
+        )
+
+
+def _read_csv(file: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(file)
+    except pd.errors.EmptyDataError:
+        raise DataError("the file is empty", path=file) from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read as CSV ({exc})", path=file) from None
+
+
+def _parse_dates(values: pd.Series, file: Path, column: str = "date") -> pd.DatetimeIndex:
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(values, format="ISO8601"))
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"column {column!r} has values that are not dates ({exc})", path=file) from None
+
+
+def _read_series_csv(file: Path, require_columns: bool = True) -> pd.DataFrame:
+    """A ``date`` column plus numeric columns, as a frame indexed by date."""
+    raw = _read_csv(file)
+    if "date" not in raw.columns:
+        first = str(raw.columns[0]) if len(raw.columns) else ""
+        if first.startswith("Unnamed") or first == "":
+            raw = raw.rename(columns={raw.columns[0]: "date"})
+        else:
+            _check_columns(raw, ["date"], file)
+    index = _parse_dates(raw["date"], file)
+    if index.has_duplicates:
+        raise DataError(f"duplicate dates, e.g. {index[index.duplicated()][0].date()}", path=file)
+    frame = raw.drop(columns="date")
+    if require_columns and frame.shape[1] == 0:
+        raise DataError("no data column after 'date': expected one column per series", path=file)
+    try:
+        frame = frame.apply(pd.to_numeric).astype("float64")
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"non-numeric return values ({exc})", path=file) from None
+    frame.index = index.rename("date")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.sort_index()
+
+
+def _read_parquet(file: Path, columns: Sequence[str]) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(file)
+    except Exception as exc:  # pyarrow raises several unrelated types
+        raise DataError(f"cannot read as Parquet ({type(exc).__name__}: {exc})", path=file) from None
+    _check_columns(frame, columns, file)
+    return frame
+
+
+def _read_positions(file: Path) -> pd.DataFrame:
+    frame = _read_parquet(file, _POSITION_COLUMNS)
+    keep = [c for c in ("date", "symbol", "strategy", "signal", "weight") if c in frame.columns]
+    frame = frame[keep].copy()
+    frame["date"] = _parse_dates(frame["date"], file)
+    frame["symbol"] = frame["symbol"].astype(str)
+    frame["strategy"] = frame["strategy"].astype(str)
+    try:
+        frame["weight"] = pd.to_numeric(frame["weight"]).astype("float64")
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"column 'weight' is not numeric ({exc})", path=file) from None
+    return frame
+
+
+def _read_asset_returns(file: Path) -> pd.DataFrame:
+    frame = _read_parquet(file, _ASSET_RETURN_COLUMNS)
+    dates = _parse_dates(frame["date"], file)
+    try:
+        values = pd.to_numeric(frame["return"]).astype("float64")
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"column 'return' is not numeric ({exc})", path=file) from None
+    long = pd.DataFrame({"date": dates, "symbol": frame["symbol"].astype(str), "return": values.to_numpy()})
+    if long.duplicated(["date", "symbol"]).any():
+        raise DataError("duplicate (date, symbol) rows", path=file)
+    wide = long.pivot(index="date", columns="symbol", values="return").sort_index()
+    wide.columns.name = None
+    return wide
+
+
+def _read_metrics(file: Path) -> dict[str, dict[str, Any]]:
+    data = _read_json(file)
+    out: dict[str, dict[str, Any]] = {}
+    for variant, values in data.items():
+        if not isinstance(values, dict):
+            raise DataError(f"entry {variant!r} is not an object of measures", path=file)
+        out[str(variant)] = values
+    return out
+
+
+def _read_table(file: Path | None) -> pd.DataFrame | None:
+    if file is None:
+        return None
+    try:
+        return pd.read_csv(file)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read as CSV ({exc})", path=file) from None
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read a run folder.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A folder written by ``deepmomentum backtest``, ``demo`` or ``run``.
+
+    Returns
+    -------
+    RunData
+
+    Raises
+    ------
+    DataError
+        When the folder or a required file (``config.toml``, ``meta.json``,
+        ``returns.csv``, ``positions.parquet``, ``metrics.json``,
+        ``universe.csv``) is missing or malformed; the message names the file.
+    """
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise DataError(
+            "run folder not found (give the folder a backtest wrote, e.g. runs/demo-...)", path=path
+        )
+
+    config_file = _require(path, "config.toml")
+    try:
+        config_text = config_file.read_text(encoding="utf-8")
+        config = tomllib.loads(config_text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(f"not valid TOML ({exc})", path=config_file) from None
+
+    meta = _read_json(_require(path, "meta.json"))
+    returns = _read_series_csv(_require(path, "returns.csv"))
+    ex_post_file = _optional(path, "returns_ex_post.csv")
+    returns_ex_post = _read_series_csv(ex_post_file) if ex_post_file else None
+    bench_file = _optional(path, "benchmarks.csv")
+    benchmarks = _read_series_csv(bench_file, require_columns=False) if bench_file else None
+    if benchmarks is not None and benchmarks.shape[1] == 0:
+        benchmarks = None
+    positions = _read_positions(_require(path, "positions.parquet"))
+    metrics = _read_metrics(_require(path, "metrics.json"))
+    universe_file = _require(path, "universe.csv")
+    universe = _read_csv(universe_file)
+    _check_columns(universe, ["symbol", "asset_class"], universe_file)
+    universe["symbol"] = universe["symbol"].astype(str)
+    if universe["symbol"].duplicated().any():
+        dup = universe.loc[universe["symbol"].duplicated(), "symbol"].iloc[0]
+        raise DataError(f"symbol {dup!r} appears twice", path=universe_file)
+
+    ar_file = _optional(path, "asset_returns.parquet")
+    return RunData(
+        path=path,
+        config=config,
+        config_text=config_text,
+        meta=meta,
+        returns=returns,
+        returns_ex_post=returns_ex_post,
+        benchmarks=benchmarks,
+        positions=positions,
+        metrics=metrics,
+        universe=universe,
+        asset_returns=_read_asset_returns(ar_file) if ar_file else None,
+        windows=_read_table(_optional(path, "models/windows.csv")),
+        trials=_read_table(_optional(path, "models/trials.csv")),
+        quality=_read_table(_optional(path, "quality.csv")),
+    )
