@@ -141,7 +141,7 @@ class BacktestResult:
         out = np.full_like(w0, np.nan)
         out[1:] = w0[:-1] * r[1:]
         frame = pd.DataFrame(out, index=self._index, columns=self.asset_returns.columns)
-        return frame.where(self.weights[strategy].shift(1).notna() | (frame != 0))
+        return frame.where(self.weights[strategy].shift(1).notna())
 
     def trades(self, strategy: str) -> pd.DataFrame:
         """Traded notional ``|w_t - w_{t-1}|`` per asset, dated t (first position from zero)."""
