@@ -35,6 +35,7 @@ __all__ = [
     "BacktestConfig",
     "DataConfig",
     "FeatureConfig",
+    "ManagedFuturesConfig",
     "ModelVariant",
     "RunConfig",
     "SearchSpace",
@@ -59,6 +60,17 @@ class DataConfig(_Strict):
     end: dt.date | None = Field(None, description="Last day of the backtest.")
     min_history: int = Field(252, ge=2, description="Tradable instruments with fewer prices are excluded.")
     max_carry_days: int = Field(5, ge=0, description="Longest holiday over which a price is carried.")
+    quality_check: bool = Field(True, description="Check data quality before use; refuse unresolved errors.")
+    quality: dict[str, Literal["flag", "drop", "ffill"]] = Field(
+        default_factory=dict,
+        description="Action per issue type (spike, non_positive, stale, gap, calendar); default flag.",
+    )
+    macro_dir: Path | None = Field(
+        None, description="Folder of macro series (SERIES.csv, date,value); None: market-implied regime."
+    )
+    sentiment_dir: Path | None = Field(
+        None, description="Folder of SYMBOL.csv (date,score in [-1, 1]) or a sentiment parquet; None: off."
+    )
 
 
 class FeatureConfig(_Strict):
@@ -138,10 +150,117 @@ class TrainingConfig(_Strict):
     sampler: Literal["random", "tpe"] = "random"
     seeds_per_trial: int = Field(1, ge=1, description="Seeds trained per trial (averaged).")
     ensemble_top_k: int = Field(1, ge=1, description="Average the positions of the top-k trials.")
-    jobs: int = Field(1, ge=1, description="Parallel local workers (joblib).")
+    jobs: int = Field(1, ge=1, description="Parallel local workers (joblib); with Ray, tasks at once.")
+    executor: Literal["local", "ray"] = Field("local", description="Where tasks run: local or ray.")
+    ray_address: str | None = Field(None, description="Ray cluster address; None starts a local one.")
+    storage: str | None = Field(
+        None,
+        description="Optuna storage URL shared by several machines (e.g. postgresql://...); "
+        "None: optuna.db in the run folder.",
+    )
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     search: SearchSpace = Field(default_factory=SearchSpace)
+
+
+_REGIMES = ("expansion", "slowdown", "contraction", "recovery")
+
+
+class ManagedFuturesConfig(_Strict):
+    """ML-enhanced ETF managed futures (issue 5; see ``docs/portfolio.md``).
+
+    Weights and caps are decimals of NAV; vols are annual decimals; spans and
+    horizons are trading days; spacing is calendar days.
+    """
+
+    # trend model (BiLSTM-attention, two heads)
+    horizon: int = Field(21, ge=1, description="Forward horizon h of the labels, trading days.")
+    lookback: int = Field(20, ge=2, description="Input window, days (the sample for day t is [t-L+1, t]).")
+    hidden_sizes: list[int] = Field([64, 32, 16], min_length=1, description="Stacked BiLSTM sizes.")
+    dropout: float = Field(0.2, ge=0, lt=1)
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    max_grad_norm: float = Field(1.0, gt=0)
+    max_epochs: int = Field(50, ge=1)
+    patience: int = Field(10, ge=1, description="Early-stopping patience on the validation loss, epochs.")
+    magnitude_weight: float = Field(1.0, ge=0, description="Weight of the magnitude (Huber) loss.")
+    train_stride: int = Field(1, ge=1, description="Days between training samples of one asset.")
+    max_train_samples: int | None = Field(None, ge=100, description="Cap on training samples (latest kept).")
+    seeds: int = Field(1, ge=1, description="Models per window (their signals are averaged).")
+    return_horizons: list[int] = Field([1, 5, 21, 63, 126, 252], min_length=1)
+    vol_spans: list[int] = Field([21, 63, 252], min_length=2, description="Vol-ratio feature spans.")
+    signal_span: int = Field(63, ge=2, description="EWM span of |signal| for causal normalisation.")
+    # regime and sentiment
+    growth_indicator: Literal["cfnai", "indpro"] = Field(
+        "cfnai", description="Macro growth indicator (market-implied fallback without --macro-dir)."
+    )
+    inflation_axis: bool = Field(True, description="Record an inflation axis (CPI y/y vs trend).")
+    regime_confirm_days: int = Field(5, ge=1, description="Market-implied regime must persist this long.")
+    regime_weights: dict[str, list[float]] = Field(
+        {
+            "expansion": [0.3, 0.3, 0.4],
+            "slowdown": [0.45, 0.35, 0.2],
+            "contraction": [0.5, 0.3, 0.2],
+            "recovery": [0.4, 0.4, 0.2],
+        },
+        description="Per regime, weights of the (short, medium, long) signal components.",
+    )
+    sentiment_max_adjust: float = Field(0.2, ge=0, le=1, description="Bound on the sentiment adjustment.")
+    sentiment_max_age_days: int = Field(5, ge=1, description="A score is used for at most this many days.")
+    # portfolio construction
+    vol_target: float = Field(0.15, gt=0, le=1, description="Portfolio vol target, annual decimal.")
+    cov_span: int = Field(63, ge=5, description="EWM span of the covariance, days.")
+    class_caps: dict[str, float] = Field(
+        {"commodity": 0.2, "bond": 0.2, "equity": 0.3, "fx": 0.1},
+        description="Cap on the gross weight per asset class, decimal of NAV (absent class: no cap).",
+    )
+    max_position: float = Field(0.25, gt=0, description="Cap on |weight| per position.")
+    max_gross: float = Field(1.8, gt=0, description="Cap on the gross leverage sum |w|.")
+    net_bounds: tuple[float, float] | None = Field(
+        (-0.15, 0.15), description="Bounds on the net exposure sum w; None disables."
+    )
+    min_active_classes: int = Field(3, ge=0, description="Classes whose gross share >= min_class_share.")
+    min_class_share: float = Field(0.05, ge=0, lt=1)
+    sector_max_share: float = Field(
+        0.5, gt=0, le=1, description="Commodity sector cap, share of its class cap."
+    )
+    trend_alignment: float = Field(
+        0.5, ge=0, le=1, description="Multiplier of signals against the slow trend."
+    )
+    tilt_strength: float = Field(0.25, ge=0, lt=1, description="Class tilt by trailing performance, +-.")
+    tilt_lookback: int = Field(126, ge=5)
+    benchmark_blend: float = Field(
+        0.1, ge=0, le=1, description="Share of the static allocation in the blend."
+    )
+    benchmark_weights: dict[str, float] = Field({"SPY": 0.4, "IEF": 0.4, "GLD": 0.2})
+    # rebalancing
+    quarterly: bool = True
+    min_days_between: int = Field(14, ge=0, description="Calendar days between rebalances.")
+    max_per_year: int | None = Field(12, ge=1, description="Cap on rebalances per calendar year.")
+    signal_change: float = Field(0.15, gt=0, description="Trigger: |change| of one asset's signal.")
+    mean_signal_change: float = Field(0.075, gt=0, description="Trigger: change of the mean |signal|.")
+    reversal_assets: list[str] = Field(["SPY", "TLT", "BNO|USO"], description="'A|B': first present.")
+    daily_variant: bool = Field(True, description="Also report daily rebalancing (mf_daily).")
+
+    @field_validator("regime_weights")
+    @classmethod
+    def _regime_table(cls, v: dict[str, list[float]]) -> dict[str, list[float]]:
+        missing = [r for r in _REGIMES if r not in v]
+        if missing:
+            raise ValueError(f"regime_weights lacks {missing}; give all of {list(_REGIMES)}")
+        for name, w in v.items():
+            if name not in _REGIMES:
+                raise ValueError(f"unknown regime {name!r}; use {list(_REGIMES)}")
+            if len(w) != 3 or any(x < 0 for x in w) or sum(w) <= 0:
+                raise ValueError(f"regime_weights.{name} must be 3 non-negative weights, got {w}")
+        return v
+
+    @field_validator("net_bounds")
+    @classmethod
+    def _net(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not (v[0] <= 0 <= v[1]):
+            raise ValueError(f"net_bounds must satisfy lower <= 0 <= upper, got {v}")
+        return v
 
 
 class RunConfig(_Strict):
@@ -154,6 +273,9 @@ class RunConfig(_Strict):
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     models: list[ModelVariant] = Field(default_factory=list, description="Models trained by `run`.")
+    managed_futures: ManagedFuturesConfig | None = Field(
+        None, description="ML-enhanced ETF managed futures (runs instead of [[models]])."
+    )
 
 
 def _format_errors(exc: ValidationError) -> str:
@@ -192,6 +314,11 @@ def parse_config(
         raise ConfigError(f"{source}: {_format_errors(exc)}") from None
     if base is not None and cfg.data.data_dir is not None and not cfg.data.data_dir.is_absolute():
         cfg.data.data_dir = (base / cfg.data.data_dir).resolve()
+    if base is not None:
+        for key in ("macro_dir", "sentiment_dir"):
+            value = getattr(cfg.data, key)
+            if value is not None and not value.is_absolute():
+                setattr(cfg.data, key, (base / value).resolve())
     return cfg
 
 

@@ -43,9 +43,13 @@ def test_backtest_on_shared_etf(etf_dir: Path, tmp_path: Path) -> None:
             "--out",
             str(out),
             "--no-report",
+            "--quality",
+            "spike=drop",
         ],
     )
     assert result.exit_code == 0, result.output
+    quality = pd.read_csv(out / "quality.csv")
+    assert ((quality["symbol"] == "CPER") & (quality["issue"] == "spike") & quality["resolved"]).sum() == 2
     assert "tsmom@10bp" in result.output and "Sharpe" in result.output
     assert CONTRACT <= {p.name for p in out.iterdir()}
     returns = pd.read_csv(out / "returns.csv", parse_dates=["date"])
@@ -127,3 +131,11 @@ def test_bad_config_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["backtest", "--config", str(cfg), "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
     assert "backtest.vol_targt: Extra inputs are not permitted" in result.output
+
+
+def test_backtest_refuses_unresolved_quality_errors(etf_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["backtest", "--data-dir", str(etf_dir), "--out", str(tmp_path / "q")])
+    assert result.exit_code == 2
+    assert "CPER spike 2014-12-04" in result.output
+    assert "--quality spike=drop" in result.output
+    assert not (tmp_path / "q" / "returns.csv").exists()

@@ -165,3 +165,22 @@ def test_no_carry_before_first_or_after_last_price() -> None:
         panel = align_prices({"A": a, "B": b})
     assert panel["B"].iloc[:5].isna().all()
     assert panel["B"].iloc[15:].isna().all()
+
+
+def test_quality_gate_refuses_then_resolves_spike(tmp_path: Path) -> None:
+    from deepmomentum.data.acquisition import QualityError, QualityPolicy
+
+    (tmp_path / "universe.csv").write_text("symbol,asset_class\nAAA,equity\n")
+    idx = pd.bdate_range("2015-01-01", periods=300)
+    prices = 100 * np.cumprod(1 + np.random.default_rng(1).normal(0, 0.005, 300))
+    prices[150] *= 0.6  # a bad print that reverts the next day
+    pd.DataFrame({"Date": idx.strftime("%Y-%m-%d"), "Close": prices}).to_csv(
+        tmp_path / "AAA.csv", index=False
+    )
+    with pytest.raises(QualityError, match=r"AAA spike " + idx[150].strftime("%Y-%m-%d")):
+        load_data_dir(tmp_path, quality=QualityPolicy())
+    data = load_data_dir(tmp_path, quality=QualityPolicy().with_actions({"spike": "drop"}))
+    assert data.prices["AAA"].pct_change().abs().max() < 0.05  # the bad print is gone
+    assert data.prices["AAA"].get(idx[150]) is None  # its day has no price (one-instrument calendar)
+    assert data.quality is not None and bool(data.quality["resolved"].any())
+    assert load_data_dir(tmp_path).quality is None  # no policy: no check

@@ -334,6 +334,8 @@ def backtest(
         )
     if t0 > t1:
         raise ConfigError(f"start {t0.date()} is after end {t1.date()}")
+    t0 = index[index >= t0][0]  # snap to trading days: the span is what was traded
+    t1 = index[index <= t1][-1]
     returns = daily_returns(prices)
     daily_vol = ex_ante_volatility(returns, span=settings.vol_span)
     in_span = (index >= t0) & (index <= t1)
@@ -357,8 +359,8 @@ def backtest(
         cost_bps=cost_bps,
         signals=sigs,
         settings=settings,
-        start=max(t0, index[0]),
-        end=min(t1, index[-1]),
+        start=t0,
+        end=t1,
         asset_cost_bps=asset_cost_bps,
     )
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from deepmomentum.cli._common import console, err_console, handle_errors, state
 from deepmomentum.cli._tables import metrics_json, metrics_table
@@ -25,7 +28,7 @@ def _show_warnings() -> None:
 
     def show(message, category, filename, lineno, file=None, line=None):
         if not state.quiet:
-            err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
     warnings.showwarning = show
 
@@ -39,6 +42,34 @@ def _split(value: str, kind: type = str) -> list:
         raise ConfigError(f"cannot parse {value!r} as a comma-separated list of numbers") from None
 
 
+QUALITY_HELP = (
+    "Data-quality actions, e.g. spike=drop,stale=flag (issues: spike, non_positive, stale, gap, "
+    "calendar; actions: flag, drop, ffill). Unresolved spikes and non-positive prices stop the run."
+)
+
+
+def apply_quality_options(cfg: Any, quality: str | None, quality_check: bool | None) -> None:
+    """Apply ``--quality`` and ``--quality-check/--no-quality-check`` to a RunConfig."""
+    if quality_check is not None:
+        cfg.data.quality_check = quality_check
+    if quality:
+        cfg.data.quality = {**cfg.data.quality, **_parse_quality(quality)}
+
+
+def _parse_quality(text: str | None) -> dict[str, Any]:
+    from deepmomentum.exceptions import ConfigError
+
+    actions: dict[str, Any] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        issue, sep, action = part.partition("=")
+        if not sep or action.strip() not in ("flag", "drop", "ffill"):
+            raise ConfigError(f"--quality: cannot parse {part!r}; write ISSUE=ACTION, e.g. spike=drop")
+        actions[issue.strip()] = action.strip()
+    return actions
+
+
 def _announce_data(data_dir: Path | None) -> None:
     if data_dir is None and not state.quiet:
         err_console.print(
@@ -48,7 +79,8 @@ def _announce_data(data_dir: Path | None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Register ``backtest``, ``features`` and ``demo`` on ``app``."""
+    """Register ``backtest``, ``features``, ``demo`` and ``compare`` on ``app``."""
+    _compare_command(app)
 
     @app.command(
         epilog=(
@@ -77,6 +109,10 @@ def register(app: typer.Typer) -> None:
             help="Also target portfolio vol ex ante from trailing portfolio returns.",
         ),
         config: Path | None = typer.Option(None, "--config", help="TOML configuration file."),
+        quality: str | None = typer.Option(None, "--quality", help=QUALITY_HELP),
+        quality_check: bool | None = typer.Option(
+            None, "--quality-check/--no-quality-check", help="Check data quality first (default on)."
+        ),
         out: Path | None = typer.Option(None, "--out", help="Run folder (default runs/backtest-<time>)."),
         report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
@@ -89,7 +125,7 @@ def register(app: typer.Typer) -> None:
         _show_warnings()
         cfg = load_config(config) if config else RunConfig()
         if data_dir is not None:
-            cfg.data.data_dir = data_dir
+            cfg.data.data_dir = data_dir.resolve()  # config.toml must replay from any folder
         if strategy:
             cfg.backtest.strategies = _split(strategy)
         if cost_bps:
@@ -104,6 +140,7 @@ def register(app: typer.Typer) -> None:
             cfg.backtest.max_weight = max_weight
         if portfolio_vol_target is not None:
             cfg.backtest.portfolio_vol_target = portfolio_vol_target
+        apply_quality_options(cfg, quality, quality_check)
         _run_and_print(cfg, out or default_run_dir("backtest"), "backtest", report, as_json)
 
     @app.command(
@@ -116,6 +153,7 @@ def register(app: typer.Typer) -> None:
         winsorise: bool = typer.Option(
             True, "--winsorise/--no-winsorise", help="Causal price winsorisation."
         ),
+        quality: str | None = typer.Option(None, "--quality", help=QUALITY_HELP),
         quiet: bool = typer.Option(False, "--quiet", "-q"),
     ) -> None:
         """Write the features (date, symbol, one column per feature) as Parquet."""
@@ -126,7 +164,7 @@ def register(app: typer.Typer) -> None:
         state.quiet = quiet
         _show_warnings()
         _announce_data(data_dir)
-        data = load_market(DataConfig(data_dir=data_dir))
+        data = load_market(DataConfig(data_dir=data_dir, quality=_parse_quality(quality)))
         fs = build_features(data.tradable_prices, winsorise=winsorise)
         long = features_to_long(fs)
         if data.synthetic:
@@ -168,6 +206,45 @@ def register(app: typer.Typer) -> None:
         cfg = load_preset("dmn-quick")
         cfg.backtest.cost_bps = [0.0, 2.0, 10.0]
         run_and_print_models(cfg, out, report, as_json)
+
+
+def _compare_command(app: typer.Typer) -> None:
+    @app.command(
+        epilog=(
+            "Examples:\n\n"
+            "  deepmomentum compare runs/dmn-s1 runs/dmn-s2 runs/dmn-s3 --cost-bps 0,2,10 --markdown"
+        )
+    )
+    @handle_errors
+    def compare(
+        run_dirs: list[Path] = typer.Argument(..., help="Run folders to aggregate (e.g. one per seed)."),
+        cost_bps: str | None = typer.Option(
+            None, "--cost-bps", help="Only variants at these costs, e.g. 0,2,10."
+        ),
+        ex_post: bool = typer.Option(False, "--ex-post", help="Use the ex-post rescaled metrics."),
+        markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Mean and std of each variant's metrics across run folders (seeds)."""
+        from deepmomentum.run import compare_runs, comparison_markdown
+
+        table = compare_runs(run_dirs, "metrics_ex_post.json" if ex_post else "metrics.json")
+        if cost_bps:
+            keep = tuple(f"@{c:g}bp" for c in _split(cost_bps, float))
+            table = table[[str(v).endswith(keep) for v in table.index]]
+        if as_json:
+            flat = {str(v): {f"{c[0]}_{c[1]}": row[c] for c in table.columns} for v, row in table.iterrows()}
+            console.print_json(data=flat)
+        elif markdown:
+            console.print(comparison_markdown(table), markup=False, highlight=False, soft_wrap=True)
+        else:
+            rich_table = Table(title=f"mean ± std over {len(run_dirs)} runs", header_style="bold")
+            rich_table.add_column("variant", style="cyan")
+            for m in ("sharpe", "annual_return", "annual_vol", "max_drawdown", "turnover"):
+                rich_table.add_column(m, justify="right")
+            for line in comparison_markdown(table).splitlines()[2:]:
+                rich_table.add_row(*[c.strip() for c in line.strip("|").split("|")])
+            console.print(rich_table)
 
 
 def _run_and_print(cfg, out: Path, command: str, report: bool, as_json: bool) -> None:

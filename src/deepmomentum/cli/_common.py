@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from deepmomentum.exceptions import DeepMomentumError
 
@@ -54,7 +55,7 @@ def handle_errors(func: F) -> F:
         except DeepMomentumError as exc:
             if state.debug:
                 raise
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted: progress so far is saved; rerun to resume[/]")
@@ -63,7 +64,8 @@ def handle_errors(func: F) -> F:
             if state.debug:
                 raise
             err_console.print(
-                f"[bold red]failed:[/] {type(exc).__name__}: {exc}\n(rerun with --debug for the traceback)",
+                f"[bold red]failed:[/] {type(exc).__name__}: {escape(str(exc))}\n"
+                "(rerun with --debug for the traceback)",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -1,9 +1,423 @@
-"""Placeholder: replaced by its owner."""
+"""``data`` commands: fetch, list, check and export real market data."""
 
 from __future__ import annotations
 
+import datetime as dt
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from deepmomentum.cli._common import EXIT_FAILED, console, err_console, handle_errors, state
+from deepmomentum.exceptions import ConfigError
+
+__all__ = ["data_app", "register"]
+
+data_app = typer.Typer(
+    name="data",
+    help=(
+        "Fetch real market data (Alpha Vantage or Yahoo) into a local cache, check its quality, "
+        "and export it as a --data-dir folder. See docs/data.md."
+    ),
+    no_args_is_help=True,
+)
+
+_SOURCES = ("alphavantage", "yahoo")
+
+
+def _show_warnings() -> None:
+    def show(
+        message: Any, category: Any, filename: Any, lineno: Any, file: Any = None, line: Any = None
+    ) -> None:
+        if not state.quiet:
+            err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+    warnings.showwarning = show
+
+
+def _cache_dir(cache_dir: Path | None, cfg: Any) -> Path:
+    from deepmomentum.data.acquisition import default_cache_dir
+
+    return cache_dir or cfg.cache_dir or default_cache_dir()
+
+
+def _parse_pairs(values: list[str] | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values or []:
+        left, sep, right = value.partition("=")
+        if not sep or not left.strip() or not right.strip():
+            raise ConfigError(f"cannot parse {what} {value!r}; write NAME=VALUE, e.g. BNO=BRENT")
+        out[left.strip()] = right.strip()
+    return out
+
+
+def _fmt_cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+@data_app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  export ALPHAVANTAGE_API_KEY=...   # free key: https://www.alphavantage.co/support/#api-key\n\n"
+        "  deepmomentum data fetch --source alphavantage --symbols SPY,TLT,EUR/USD,BRENT\n\n"
+        "  deepmomentum data fetch --source yahoo --universe etf-48 --start 2005-01-01 --cache-dir cache\n\n"
+        "  deepmomentum data fetch --source yahoo --universe etf-26 --proxy BNO=BZ=F --cache-dir cache\n\n"
+        "  deepmomentum data fetch --universe my_universe.csv --config data.toml\n\n"
+        "Rerunning continues where an interrupted run stopped: series fetched today are not fetched again."
+    )
+)
+@handle_errors
+def fetch(
+    source: str = typer.Option(
+        "alphavantage",
+        "--source",
+        help="alphavantage (needs ALPHAVANTAGE_API_KEY) or yahoo (needs the yahoo extra).",
+    ),
+    universe: str | None = typer.Option(
+        None,
+        "--universe",
+        help="A preset (etf-26, etf-48) or a universe.csv (optional source,endpoint,series,proxy).",
+    ),
+    symbols: str | None = typer.Option(None, "--symbols", help="Comma-separated: SPY,TLT,EUR/USD,BRENT."),
+    start: dt.datetime | None = typer.Option(
+        None, "--start", formats=["%Y-%m-%d"], help="First date to keep (default: all history)."
+    ),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Cache folder (default: the user cache dir)."
+    ),
+    refresh: bool = typer.Option(False, "--refresh", help="Refetch everything in full, ignoring the cache."),
+    premium: bool | None = typer.Option(
+        None, "--premium/--free", help="Alpha Vantage tier (default: the config's, else free)."
+    ),
+    proxy: list[str] | None = typer.Option(
+        None,
+        "--proxy",
+        help="SYMBOL=PROXY, e.g. BNO=BRENT or FXE=EUR/USD (repeatable); the proxy is fetched too.",
+    ),
+    config: Path | None = typer.Option(None, "--config", help="TOML file with an \\[acquisition] table."),
+) -> None:
+    """Fetch daily prices into the local cache, one Parquet file per series."""
+    from deepmomentum.data.acquisition import (
+        SeriesStore,
+        load_acquisition_config,
+        resolve_universe,
+        with_proxies,
+    )
+
+    _show_warnings()
+    if source not in _SOURCES:
+        raise ConfigError(f"unknown --source {source!r}; use alphavantage or yahoo")
+    cfg = load_acquisition_config(config)
+    if premium is not None:
+        cfg.premium = premium
+    specs = resolve_universe(universe, symbols, source)  # type: ignore[arg-type]
+    specs = with_proxies(specs, {**cfg.proxies, **_parse_pairs(proxy, "--proxy")}, source)  # type: ignore[arg-type]
+    folder = _cache_dir(cache_dir, cfg)
+    store = SeriesStore(folder)
+    used = {s.source or source for s in specs}
+    sources: dict[str, Any] = {}
+    if "alphavantage" in used:
+        av = cfg.alphavantage()
+        av.client.require_key()
+        sources["alphavantage"] = av
+    if "yahoo" in used:
+        sources["yahoo"] = cfg.yahoo()
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=state.quiet,
+    )
+    with progress:
+        task = progress.add_task("fetching", total=len(specs))
+        from deepmomentum.data.acquisition import fetch_all
+
+        statuses = fetch_all(
+            specs,
+            sources,
+            store,
+            start=None if start is None else start.date(),
+            refresh=refresh,
+            default_source=source,  # type: ignore[arg-type]
+            on_start=lambda spec: progress.update(task, description=f"fetching {spec.symbol}"),
+            on_done=lambda status: progress.advance(task),
+        )
+    for client in sources.values():
+        close = getattr(getattr(client, "client", None), "close", None)
+        if close is not None:
+            close()
+
+    table = Table(title=f"data fetch: {folder}", header_style="bold", padding=(0, 1), pad_edge=False)
+    for col, justify in (
+        ("symbol", "left"),
+        ("source", "left"),
+        ("status", "left"),
+        ("rows", "right"),
+        ("new", "right"),
+        ("first", "left"),
+        ("last", "left"),
+        ("message", "left"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    colours = {
+        "fetched": "green",
+        "updated": "green",
+        "up to date": "cyan",
+        "failed": "red",
+        "skipped": "yellow",
+    }
+    for st in statuses:
+        table.add_row(
+            st.symbol,
+            st.source,
+            f"[{colours[st.status]}]{st.status}[/]",
+            str(st.rows),
+            str(st.new_rows),
+            st.first,
+            st.last,
+            st.message,
+        )
+    console.print(table)
+    bad = [s for s in statuses if not s.ok]
+    if bad:
+        err_console.print(
+            f"[bold red]{len(bad)} of {len(statuses)} series failed or were skipped[/]; the "
+            f"{len(statuses) - len(bad)} others are kept in {folder}: rerun to retry the rest.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_FAILED)
+    if not state.quiet:
+        err_console.print(
+            f"next: deepmomentum data check --cache-dir {folder}; "
+            f"deepmomentum data export --cache-dir {folder} --out DATA_DIR",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@data_app.command(
+    name="list",
+    epilog=("Examples:\n\n  deepmomentum data list\n\n  deepmomentum data list --cache-dir data/cache"),
+)
+@handle_errors
+def list_(
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Cache folder (default: the user cache dir)."
+    ),
+    config: Path | None = typer.Option(None, "--config", help="TOML file with an \\[acquisition] table."),
+) -> None:
+    """List the cached series: source, endpoint, span, rows and when they were fetched."""
+    from deepmomentum.data.acquisition import SeriesStore, load_acquisition_config
+
+    cfg = load_acquisition_config(config)
+    folder = _cache_dir(cache_dir, cfg)
+    summary = SeriesStore(folder).summary()
+    if summary.empty:
+        err_console.print(
+            f"no cached series in {folder}; fetch some with: deepmomentum data fetch --symbols SPY",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    table = Table(title=f"cached series: {folder}", header_style="bold", padding=(0, 1), pad_edge=False)
+    columns = [
+        "symbol",
+        "source",
+        "endpoint",
+        "adjusted",
+        "role",
+        "first",
+        "last",
+        "n_rows",
+        "fetched_at",
+        "proxy",
+    ]
+    for col in columns:
+        table.add_column(col, justify="right" if col == "n_rows" else "left")
+    table.add_column("status")
+    for row in summary.to_dict("records"):
+        status = str(row["status"])
+        table.add_row(
+            *(_fmt_cell(row.get(c)) for c in columns),
+            "[green]ok[/]" if status == "ok" else f"[red]{status}[/]",
+        )
+    console.print(table)
+
+
+@data_app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  deepmomentum data check --data-dir ../shared/data/etf --out quality.csv\n\n"
+        "  deepmomentum data check --cache-dir data/cache\n\n"
+        "  deepmomentum data check --data-dir data/etf-26 --policy spike=drop --policy gap=ffill\n\n"
+        "Exit code 2 when errors (spikes, non-positive prices) are left unresolved by the policy."
+    )
+)
+@handle_errors
+def check(
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="A data folder (universe.csv + SYMBOL.csv)."
+    ),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="A cache folder (default: the user cache dir)."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Write every issue to this CSV."),
+    policy: list[str] | None = typer.Option(
+        None, "--policy", help="ISSUE=ACTION, e.g. spike=drop, gap=ffill, stale=flag (repeatable)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="TOML file with an \\[acquisition.quality] table."
+    ),
+) -> None:
+    """Report gaps, stale runs, spikes, non-positive values and calendar mismatches."""
+    from deepmomentum.data.acquisition import (
+        CacheCorruptError,
+        SeriesStore,
+        check_data_dir,
+        check_quality,
+        load_acquisition_config,
+    )
+
+    _show_warnings()
+    if data_dir is not None and cache_dir is not None:
+        raise ConfigError("give --data-dir or --cache-dir, not both")
+    cfg = load_acquisition_config(config)
+    try:
+        rules = cfg.quality.with_actions(_parse_pairs(policy, "--policy"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if data_dir is not None:
+        where = str(data_dir)
+        report = check_data_dir(data_dir, rules)
+    else:
+        folder = _cache_dir(cache_dir, cfg)
+        where = str(folder)
+        store = SeriesStore(folder)
+        series: dict[str, pd.Series] = {}
+        rates: list[str] = []
+        for key in store.keys():
+            try:
+                stored = store.read(key)
+            except CacheCorruptError as exc:
+                err_console.print(f"[red]skipped:[/] {exc}", highlight=False, soft_wrap=True)
+                continue
+            if stored.meta.role == "proxy":
+                continue
+            series[stored.meta.symbol] = stored.prices
+            if stored.meta.role == "rate" or stored.meta.asset_class == "rates":
+                rates.append(stored.meta.symbol)
+        if not series:
+            raise ConfigError(f"{folder}: no cached series to check; run deepmomentum data fetch first")
+        report = check_quality(series, rules, allow_non_positive=rates)
+
+    issues = report.issues
+    if issues.empty:
+        console.print(f"[green]no issues found[/] in {where}", highlight=False)
+    else:
+        table = Table(title=f"data quality: {where}", header_style="bold", padding=(0, 1), pad_edge=False)
+        for col in ("symbol", "issue", "severity", "start", "end", "n_days", "action", "resolved", "detail"):
+            table.add_column(col, justify="right" if col == "n_days" else "left")
+        shown = issues.head(200)
+        for row in shown.to_dict("records"):
+            severity = f"[red]{row['severity']}[/]" if row["severity"] == "error" else str(row["severity"])
+            table.add_row(
+                str(row["symbol"]),
+                str(row["issue"]),
+                severity,
+                str(row["start"]),
+                str(row["end"]),
+                str(row["n_days"]),
+                str(row["action"]),
+                "yes" if row["resolved"] else "no",
+                str(row["detail"]),
+            )
+        if len(issues) > len(shown):
+            table.caption = f"{len(issues) - len(shown)} more rows: see --out"
+        console.print(table)
+        counts = issues.groupby(["issue", "severity"]).size().reset_index(name="n")
+        console.print(
+            "summary: "
+            + ", ".join(f"{r['n']} {r['issue']} ({r['severity']})" for r in counts.to_dict("records")),
+            highlight=False,
+        )
+    if out is not None:
+        report.to_csv(out)
+        err_console.print(f"wrote {out}", highlight=False)
+    report.raise_for_errors(where)
+
+
+@data_app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  deepmomentum data export --out data/etf-26\n\n"
+        "  deepmomentum data export --cache-dir data/cache --out data/etf-26 --proxy FXE=EUR/USD\n\n"
+        "  deepmomentum backtest --data-dir data/etf-26   # then use the export"
+    )
+)
+@handle_errors
+def export(
+    out: Path = typer.Option(..., "--out", help="Folder to write universe.csv and SYMBOL.csv files to."),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Cache folder (default: the user cache dir)."
+    ),
+    symbols: str | None = typer.Option(None, "--symbols", help="Only these (comma-separated); default all."),
+    proxy: list[str] | None = typer.Option(
+        None, "--proxy", help="SYMBOL=PROXY overriding the proxies recorded at fetch time (repeatable)."
+    ),
+    splice: bool = typer.Option(
+        True, "--splice/--no-splice", help="Extend short histories with their proxy."
+    ),
+    config: Path | None = typer.Option(None, "--config", help="TOML file with an \\[acquisition] table."),
+) -> None:
+    """Export the cache as a data folder: universe.csv and one Date,Close file per series, oldest first."""
+    from deepmomentum.data.acquisition import SeriesStore, export_store, load_acquisition_config
+
+    _show_warnings()
+    cfg = load_acquisition_config(config)
+    folder = _cache_dir(cache_dir, cfg)
+    result = export_store(
+        SeriesStore(folder),
+        out,
+        proxies={**cfg.proxies, **_parse_pairs(proxy, "--proxy")},
+        symbols=None if symbols is None else [s.strip() for s in symbols.split(",") if s.strip()],
+        splice=splice,
+    )
+    if result.splices:
+        table = Table(
+            title="spliced histories (proxy returns before the first own price)", header_style="bold"
+        )
+        for col in ("symbol", "proxy", "spliced from", "spliced to", "days", "own prices from"):
+            table.add_column(col)
+        for info in result.splices:
+            d = info.as_dict()
+            table.add_row(
+                info.symbol,
+                info.proxy,
+                str(d["spliced_start"]),
+                str(d["spliced_end"]),
+                str(info.n_spliced),
+                str(d["first_own"]),
+            )
+        console.print(table)
+    console.print(
+        f"wrote {len(result.symbols)} series, universe.csv and provenance.json to {out}; "
+        f"use it with: deepmomentum backtest --data-dir {out}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Register this module's commands on ``app``."""
+    """Register the ``data`` command group on ``app``."""
+    app.add_typer(data_app, name="data")

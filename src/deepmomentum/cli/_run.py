@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import (
@@ -17,9 +17,19 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from deepmomentum.cli._backtest import _announce_data, _show_warnings, _try_report, default_run_dir
+from deepmomentum.cli._backtest import (
+    QUALITY_HELP,
+    _announce_data,
+    _show_warnings,
+    _try_report,
+    apply_quality_options,
+    default_run_dir,
+)
 from deepmomentum.cli._common import console, err_console, handle_errors, state
 from deepmomentum.cli._tables import metrics_json, metrics_table
+
+if TYPE_CHECKING:
+    from deepmomentum.config import RunConfig
 
 __all__ = ["RichProgress", "register"]
 
@@ -76,10 +86,43 @@ def _progress() -> Progress:
     )
 
 
+def run_and_print_managed_futures(cfg: Any, out: Path, report: bool, as_json: bool) -> None:
+    """Run :func:`deepmomentum.run.run_managed_futures`, then print the benchmark comparison."""
+    from deepmomentum.run import run_managed_futures
+
+    _announce_data(cfg.data.data_dir)
+    with _progress() as progress:
+        result = run_managed_futures(cfg, out, progress=RichProgress(progress))
+    if report:
+        _try_report(out)
+    label = "SYNTHETIC demo data" if result.data.synthetic else str(result.data.source)
+    span = f"{result.result.start.date()} to {result.result.end.date()}"
+    if as_json:
+        console.print_json(
+            metrics_json(
+                result.metrics, data=label, synthetic=result.data.synthetic, span=span, run_dir=str(out)
+            )
+        )
+        return
+    if not state.quiet:
+        for note in result.notes:
+            err_console.print(f"[yellow]note:[/] {note}")
+        console.print(
+            metrics_table(
+                result.metrics,
+                title=f"managed futures, out of sample: {label}, {span}",
+                caption=f"net of costs; comparison.csv, rebalances.csv, weights.parquet in {out}",
+            )
+        )
+
+
 def run_and_print_models(cfg: Any, out: Path, report: bool, as_json: bool) -> None:
     """Run :func:`deepmomentum.run.run_models` with progress bars, then print the metrics."""
     from deepmomentum.run import run_models
 
+    if getattr(cfg, "managed_futures", None) is not None:
+        run_and_print_managed_futures(cfg, out, report, as_json)
+        return
     _announce_data(cfg.data.data_dir)
     with _progress() as progress:
         result = run_models(cfg, out, progress=RichProgress(progress))
@@ -104,6 +147,24 @@ def run_and_print_models(cfg: Any, out: Path, report: bool, as_json: bool) -> No
         )
 
 
+def _resume_config(run_dir: Path) -> RunConfig:
+    """The configuration of an earlier run, from ``RUN_DIR/config.toml``."""
+    import tomllib
+
+    from deepmomentum.config import load_config, parse_config
+    from deepmomentum.exceptions import ConfigError
+
+    path = run_dir / "config.toml"
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} has no config.toml: not a run folder, or the run never started")
+    raw = tomllib.loads(path.read_text())
+    data_dir = raw.get("data", {}).get("data_dir")
+    if data_dir is not None and not Path(data_dir).is_absolute() and Path(data_dir).is_dir():
+        # written as given on the command line: relative to where the run was started
+        return parse_config(raw, source=str(path), base=Path.cwd())
+    return load_config(path)
+
+
 def register(app: typer.Typer) -> None:
     """Register ``run`` and ``presets`` on ``app``."""
 
@@ -113,8 +174,15 @@ def register(app: typer.Typer) -> None:
             "  deepmomentum run --preset dmn-quick\n\n"
             "  deepmomentum run --preset dmn-medium --data-dir ../shared/data/etf --out runs/dmn --seed 1\n\n"
             "  deepmomentum run --config my.toml --jobs 2 --device auto\n\n"
-            "Rerun with the same --out to resume an interrupted run: finished windows and\n"
-            "trials are read back, not retrained."
+            "  deepmomentum run --preset dmn-paper --executor ray --ray-address auto\n\n"
+            "  deepmomentum run --preset dmn-paper --storage postgresql://dm@dbhost/dm --out runs/a\n\n"
+            "  deepmomentum run --resume runs/dmn\n\n"
+            "  deepmomentum run --preset etf-managed-futures-quick --data-dir ../shared/data/etf "
+            "--macro-dir ../shared/data/macro --out runs/mf\n\n"
+            "Rerun with the same --out, or --resume RUN_DIR (reads RUN_DIR/config.toml), to\n"
+            "resume an interrupted run: finished trials are read back, not retrained.\n"
+            "Several machines given the same --storage share each window's search\n"
+            "(see docs/scaling.md)."
         )
     )
     @handle_errors
@@ -122,12 +190,37 @@ def register(app: typer.Typer) -> None:
         config: Path | None = typer.Option(None, "--config", help="TOML configuration file."),
         preset: str | None = typer.Option(None, "--preset", help="A shipped preset (see `presets`)."),
         data_dir: Path | None = typer.Option(None, "--data-dir", help="Data folder; default synthetic."),
+        macro_dir: Path | None = typer.Option(
+            None, "--macro-dir", help="Macro series folder (managed futures); default market-implied regime."
+        ),
+        sentiment_dir: Path | None = typer.Option(
+            None, "--sentiment-dir", help="Sentiment SYMBOL.csv folder (managed futures); default off."
+        ),
         out: Path | None = typer.Option(None, "--out", help="Run folder (default runs/run-<time>)."),
         seed: int | None = typer.Option(None, "--seed", help="Base seed of the run."),
         jobs: int | None = typer.Option(None, "--jobs", help="Parallel local workers."),
         device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda."),
         precision: str | None = typer.Option(None, "--precision", help="fp32, bf16 or fp16 (CUDA only)."),
         first_test_year: int | None = typer.Option(None, "--first-test-year", help="First OOS year."),
+        executor: str | None = typer.Option(
+            None, "--executor", help="Where tasks run: local (joblib, default) or ray."
+        ),
+        ray_address: str | None = typer.Option(
+            None, "--ray-address", help="Ray cluster address (auto, host:6379); default: start a local one."
+        ),
+        storage: str | None = typer.Option(
+            None,
+            "--storage",
+            help="Optuna storage URL shared by several machines (postgresql://user@host/db); "
+            "default optuna.db in the run folder.",
+        ),
+        resume: Path | None = typer.Option(
+            None, "--resume", help="Resume the run in this folder with its config.toml."
+        ),
+        quality: str | None = typer.Option(None, "--quality", help=QUALITY_HELP),
+        quality_check: bool | None = typer.Option(
+            None, "--quality-check/--no-quality-check", help="Check data quality first (default on)."
+        ),
         report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, only errors."),
         as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
@@ -141,9 +234,31 @@ def register(app: typer.Typer) -> None:
         _show_warnings()
         if config and preset:
             raise ConfigError("give --config or --preset, not both")
-        cfg = load_config(config) if config else load_preset(preset or "dmn-quick")
+        if resume is not None:
+            fixed = {
+                "--config": config,
+                "--preset": preset,
+                "--data-dir": data_dir,
+                "--seed": seed,
+                "--first-test-year": first_test_year,
+                "--out": out,
+            }
+            given = [k for k, v in fixed.items() if v is not None]
+            if given:
+                raise ConfigError(
+                    f"--resume takes the run's own config.toml; drop {', '.join(given)} "
+                    "(only --jobs, --executor, --ray-address, --storage, --device may change)"
+                )
+            cfg = _resume_config(resume)
+            out = resume
+        else:
+            cfg = load_config(config) if config else load_preset(preset or "dmn-quick")
         if data_dir is not None:
-            cfg.data.data_dir = data_dir
+            cfg.data.data_dir = data_dir.resolve()  # config.toml must replay from any folder
+        if macro_dir is not None:
+            cfg.data.macro_dir = macro_dir
+        if sentiment_dir is not None:
+            cfg.data.sentiment_dir = sentiment_dir
         if seed is not None:
             cfg.seed = seed
         if jobs is not None:
@@ -154,6 +269,13 @@ def register(app: typer.Typer) -> None:
             cfg.training.precision = precision  # type: ignore[assignment]
         if first_test_year is not None:
             cfg.training.first_test_year = first_test_year
+        if executor is not None:
+            cfg.training.executor = executor  # type: ignore[assignment]
+        if ray_address is not None:
+            cfg.training.ray_address = ray_address
+        if storage is not None:
+            cfg.training.storage = storage
+        apply_quality_options(cfg, quality, quality_check)
         run_and_print_models(cfg, out or default_run_dir("run"), report, as_json)
 
     @app.command(epilog="Examples:\n\n  deepmomentum presets")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ import pandas as pd
 from deepmomentum.data._market import MarketData
 from deepmomentum.data._universe import Instrument, Role, Universe
 from deepmomentum.exceptions import DataError, DataWarning, ShortHistoryWarning
+
+if TYPE_CHECKING:
+    from deepmomentum.data.acquisition import QualityPolicy
 
 __all__ = [
     "DEFAULT_MAX_CARRY_DAYS",
@@ -324,6 +328,7 @@ def load_data_dir(
     data_dir: str | Path,
     min_history: int = DEFAULT_MIN_HISTORY,
     max_carry_days: int = DEFAULT_MAX_CARRY_DAYS,
+    quality: QualityPolicy | None = None,
 ) -> MarketData:
     """Load a data folder into an aligned :class:`MarketData`.
 
@@ -336,6 +341,12 @@ def load_data_dir(
         :class:`~deepmomentum.exceptions.ShortHistoryWarning`.
     max_carry_days : int, default 5
         Longest holiday over which a price is carried (see :func:`align_prices`).
+    quality : QualityPolicy, optional
+        Run the data-quality checks (spikes, stale runs, gaps, calendar) with
+        this policy: unresolved errors raise
+        :class:`~deepmomentum.data.acquisition.QualityError` saying how to fix
+        them; drops and fills the policy asks for are applied, and the
+        findings are kept in ``MarketData.quality``. None skips the checks.
 
     Returns
     -------
@@ -386,6 +397,15 @@ def load_data_dir(
             continue
         loaded[inst.symbol] = s.rename(inst.symbol)
 
+    findings = None
+    if quality is not None:
+        from deepmomentum.data.acquisition import check_quality
+
+        rates = [i.symbol for i in universe if i.role == Role.RATE and i.symbol in loaded]
+        report = check_quality(loaded, quality, allow_non_positive=rates)
+        report.raise_for_errors(str(folder))
+        findings = report.issues
+        loaded = {s: report.cleaned[s].rename(s) for s in loaded}
     tradable = [s for s in universe.tradable if s in loaded]
     if not tradable:
         raise DataError(
@@ -400,4 +420,5 @@ def load_data_dir(
         prices=prices[[s for s in universe.symbols if s in loaded]],
         source=str(folder.resolve()),
         synthetic=False,
+        quality=findings,
     )

@@ -29,12 +29,15 @@ class MarketData:
         Where the data came from: a folder path, or ``"synthetic"``.
     synthetic : bool
         True for generated demo data; every output says so.
+    quality : pd.DataFrame, optional
+        Findings of the data-quality check (one row per issue), when it ran.
     """
 
     universe: Universe
     prices: pd.DataFrame
     source: str
     synthetic: bool = False
+    quality: pd.DataFrame | None = None
 
     @property
     def tradable_prices(self) -> pd.DataFrame:
@@ -68,6 +71,19 @@ class MarketData:
         h.update(pd.DatetimeIndex(self.prices.index).asi8.tobytes())
         h.update(np.ascontiguousarray(self.prices.to_numpy(dtype="float64")).tobytes())
         return h.hexdigest()
+
+    def meta(self) -> dict[str, object]:
+        """What ``meta.json`` records about the data: source, label, fingerprint, span, counts."""
+        return {
+            "source": self.source,
+            "synthetic": self.synthetic,
+            "label": "SYNTHETIC" if self.synthetic else "real",
+            "fingerprint": self.fingerprint(),
+            "first_date": str(self.prices.index[0].date()),
+            "last_date": str(self.prices.index[-1].date()),
+            "n_instruments": len(self.universe),
+            "n_tradable": len(self.universe.tradable),
+        }
 
     def describe(self) -> str:
         """One line saying what the data is (labelled synthetic when it is)."""

@@ -15,6 +15,7 @@ from deepmomentum.features._features import (
     normalised_returns,
     winsorise_prices,
 )
+from deepmomentum.features._multiscale import multiscale_features, multiscale_names
 
 __all__ = [
     "DEFAULT_HORIZONS",
@@ -30,6 +31,8 @@ __all__ = [
     "macd_indicator",
     "macd_response",
     "macd_signal",
+    "multiscale_features",
+    "multiscale_names",
     "normalised_returns",
     "winsorise_prices",
 ]

@@ -7,17 +7,23 @@ from deepmomentum.run._classical import (
     settings_from_config,
     write_results,
 )
+from deepmomentum.run._compare import compare_runs, comparison_markdown
 from deepmomentum.run._dmn import run_models
 from deepmomentum.run._folder import RunFolder, atomic_write_bytes, atomic_write_text, package_versions
+from deepmomentum.run._managed_futures import ManagedFuturesRun, run_managed_futures
 
 __all__ = [
     "BacktestRun",
+    "ManagedFuturesRun",
     "RunFolder",
     "atomic_write_bytes",
     "atomic_write_text",
+    "compare_runs",
+    "comparison_markdown",
     "load_market",
     "package_versions",
     "run_backtest",
+    "run_managed_futures",
     "run_models",
     "settings_from_config",
     "write_results",

@@ -18,10 +18,18 @@ from deepmomentum.backtest import (
 )
 from deepmomentum.config import DataConfig, RunConfig
 from deepmomentum.data import MarketData, load_data_dir, make_synthetic_market
+from deepmomentum.exceptions import ConfigError
 from deepmomentum.run._folder import RunFolder, utc_now
 from deepmomentum.strategies import get_strategy
 
-__all__ = ["BacktestRun", "load_market", "run_backtest", "settings_from_config", "write_results"]
+__all__ = [
+    "BacktestRun",
+    "load_market",
+    "load_market_logged",
+    "run_backtest",
+    "settings_from_config",
+    "write_results",
+]
 
 log = logging.getLogger("deepmomentum")
 
@@ -59,7 +67,29 @@ def load_market(cfg: DataConfig) -> MarketData:
     """Load the configured data folder, or the synthetic demo data when none is given."""
     if cfg.data_dir is None:
         return make_synthetic_market()
-    return load_data_dir(cfg.data_dir, min_history=cfg.min_history, max_carry_days=cfg.max_carry_days)
+    policy = None
+    if cfg.quality_check:
+        from deepmomentum.data.acquisition import QualityPolicy
+
+        try:
+            policy = QualityPolicy().with_actions(cfg.quality)
+        except ValueError as exc:
+            raise ConfigError(f"data.quality: {exc}") from None
+    return load_data_dir(
+        cfg.data_dir, min_history=cfg.min_history, max_carry_days=cfg.max_carry_days, quality=policy
+    )
+
+
+def load_market_logged(cfg: DataConfig, data: MarketData | None = None) -> MarketData:
+    """:func:`load_market` (unless ``data`` is given), with its warnings also sent to the run log."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = data if data is not None else load_market(cfg)
+    for w in caught:
+        log.warning("%s", w.message)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    log.info("%s", data.describe())
+    return data
 
 
 def settings_from_config(cfg: RunConfig) -> BacktestSettings:
@@ -94,6 +124,8 @@ def write_results(
     folder.write_json("metrics.json", metrics.to_dict(orient="index"))
     folder.write_json("metrics_ex_post.json", metrics_ex_post.to_dict(orient="index"))
     folder.write_csv("universe.csv", data.universe.to_frame(), index=False)
+    if data.quality is not None:
+        folder.write_csv("quality.csv", data.quality, index=False)
 
 
 def run_backtest(
@@ -125,13 +157,7 @@ def run_backtest(
     if folder is not None:
         folder.start_log()
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            data = data if data is not None else load_market(cfg.data)
-        for w in caught:
-            log.warning("%s", w.message)
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        log.info("%s", data.describe())
+        data = load_market_logged(cfg.data, data)
         prices = data.tradable_prices
         signals = {name: get_strategy(name).signal(prices) for name in cfg.backtest.strategies}
         asset_costs = data.universe.costs_bps(0.0) if cfg.backtest.universe_costs else None
@@ -158,16 +184,7 @@ def run_backtest(
                 command=command,
                 seed=cfg.seed,
                 reference=ref,
-                data={
-                    "source": data.source,
-                    "synthetic": data.synthetic,
-                    "label": "SYNTHETIC" if data.synthetic else "real",
-                    "fingerprint": data.fingerprint(),
-                    "first_date": str(data.prices.index[0].date()),
-                    "last_date": str(data.prices.index[-1].date()),
-                    "n_instruments": len(data.universe),
-                    "n_tradable": prices.shape[1],
-                },
+                data=data.meta(),
                 span={"start": str(result.start.date()), "end": str(result.end.date())},
                 started_at=started,
                 finished_at=utc_now(),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,26 @@ from deepmomentum.config import RunConfig
 from deepmomentum.data import MarketData
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.features import build_features
-from deepmomentum.run._classical import BacktestRun, load_market, settings_from_config, write_results
+from deepmomentum.run._classical import BacktestRun, load_market_logged, settings_from_config, write_results
 from deepmomentum.run._folder import RunFolder, utc_now
 from deepmomentum.strategies import get_strategy
 
 __all__ = ["run_models"]
 
 log = logging.getLogger("deepmomentum")
+
+
+def _window_table(windows: pd.DataFrame) -> pd.DataFrame:
+    """Add phase end dates so that each window reads as train, validation and test spans."""
+    out = windows.copy()
+    day = pd.Timedelta(days=1)
+    cols = list(out.columns)
+    out.insert(cols.index("val_start"), "train_end", pd.to_datetime(out["val_start"]) - day)
+    cols = list(out.columns)
+    out.insert(cols.index("test_start"), "val_end", pd.to_datetime(out["test_start"]) - day)
+    for col in ("train_end", "val_end"):
+        out[col] = out[col].dt.strftime("%Y-%m-%d")
+    return out
 
 
 def run_models(
@@ -49,9 +61,11 @@ def run_models(
     progress : callable, optional
         ``progress(event, **info)``: events ``variant``, ``window``, ``task``, ``epoch``.
     executor : Executor, optional
-        Default: local joblib with ``cfg.training.jobs`` workers.
+        Default: ``cfg.training.executor`` (local joblib with ``cfg.training.jobs``
+        workers, or Ray at ``cfg.training.ray_address``).
     storage : str, optional
-        Optuna storage URL; default SQLite ``optuna.db`` in the run folder.
+        Optuna storage URL; default ``cfg.training.storage``, else SQLite
+        ``optuna.db`` in the run folder.
 
     Returns
     -------
@@ -76,28 +90,13 @@ def run_models(
     notify = progress or (lambda *a, **k: None)
     try:
         folder.write_config(cfg)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            data = data if data is not None else load_market(cfg.data)
-        for w in caught:
-            log.warning("%s", w.message)
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        log.info("%s", data.describe())
+        data = load_market_logged(cfg.data, data)
         folder.write_meta(
             command="run",
             seed=cfg.seed,
             started_at=started,
             reference=data.reference_symbol,
-            data={
-                "source": data.source,
-                "synthetic": data.synthetic,
-                "label": "SYNTHETIC" if data.synthetic else "real",
-                "fingerprint": data.fingerprint(),
-                "first_date": str(data.prices.index[0].date()),
-                "last_date": str(data.prices.index[-1].date()),
-                "n_instruments": len(data.universe),
-                "n_tradable": data.tradable_prices.shape[1],
-            },
+            data=data.meta(),
         )
         prices = data.tradable_prices
         f = cfg.features
@@ -110,7 +109,9 @@ def run_models(
             f.winsorise_halflife,
             f.winsorise_n_std,
         )
-        executor = executor or make_executor("local", cfg.training.jobs)
+        t = cfg.training
+        executor = executor or make_executor(t.executor, t.jobs, t.ray_address)
+        storage = storage or t.storage
         signals: dict[str, pd.DataFrame] = {}
         windows, trials = [], []
         panels: dict[int, Any] = {}
@@ -133,14 +134,23 @@ def run_models(
             signals[variant.name] = res.positions
             windows.append(res.windows)
             trials.append(res.trials)
-        folder.write_csv("models/windows.csv", pd.concat(windows, ignore_index=True), index=False)
-        folder.write_csv("models/trials.csv", pd.concat(trials, ignore_index=True), index=False)
+        folder.write_csv(
+            "models/windows.csv", _window_table(pd.concat(windows, ignore_index=True)), index=False
+        )
+        trial_table = pd.concat(trials, ignore_index=True)
+        trial_table["value"] = trial_table["val_sharpe"]  # the report's generic objective column
+        folder.write_csv("models/trials.csv", trial_table, index=False)
 
         oos = pd.concat([s.notna().any(axis=1) for s in signals.values()], axis=1).any(axis=1)
         if not oos.any():
             raise ConfigError("the walk-forward produced no out-of-sample position; check the test years")
         first_oos = pd.Timestamp(oos[oos].index[0])
         last_oos = pd.Timestamp(oos[oos].index[-1])
+        # data.start / data.end can only narrow the out-of-sample span, never widen it
+        if cfg.data.start is not None:
+            first_oos = max(first_oos, pd.Timestamp(cfg.data.start))
+        if cfg.data.end is not None:
+            last_oos = min(last_oos, pd.Timestamp(cfg.data.end))
         for name in cfg.backtest.strategies:
             signals[name] = get_strategy(name).signal(prices)
         result = backtest(
@@ -150,6 +160,7 @@ def run_models(
             settings=settings_from_config(cfg),
             start=first_oos,
             end=last_oos,
+            asset_cost_bps=data.universe.costs_bps(0.0) if cfg.backtest.universe_costs else None,
         )
         bench = benchmark_returns(data).loc[result.start : result.end].iloc[1:]
         ref = data.reference_symbol

@@ -10,11 +10,13 @@ back from disk instead of retrained.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-import shutil
+import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from deepmomentum.config import ModelVariant, SearchSpace, TrainingConfig
-from deepmomentum.run._folder import atomic_write_text
+from deepmomentum.run._folder import atomic_write_bytes, atomic_write_text
 from deepmomentum.training._dataset import PanelArrays
 from deepmomentum.training._executor import Executor
 from deepmomentum.training._losses import LossSpec
+from deepmomentum.training._storage import Heartbeat, SearchStorage, open_storage, quiet_optuna, run_lock
 from deepmomentum.training._tasks import TrainTask, Window, run_task
 from deepmomentum.training._trainer import TrainParams
 
@@ -137,12 +140,127 @@ class WalkForwardResult:
     reused: int = 0
 
 
-def _study(run_dir: Path, name: str, storage: str | None) -> Any:
+SLOT = "dm_slot"  # user attribute: which of the n_trials search slots a trial fills
+OUTCOME = "dm_outcome"  # user attribute of FAIL trials: nan (no finite score), duplicate, stray
+
+
+def _study(ss: SearchStorage, name: str) -> Any:
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = storage or f"sqlite:///{(run_dir / 'optuna.db').resolve()}"
-    return optuna.create_study(study_name=name, storage=url, direction="maximize", load_if_exists=True)
+    return optuna.create_study(
+        study_name=name,
+        storage=ss.storage,
+        direction="maximize",
+        load_if_exists=True,
+        sampler=optuna.samplers.RandomSampler(seed=0),  # unused: every trial is enqueued with its params
+    )
+
+
+def _slot_of(t: Any, legacy: bool) -> int | None:
+    """The search slot of a trial; None for a trial that is no part of the search."""
+    if t.user_attrs.get(OUTCOME) in ("duplicate", "stray"):
+        return None
+    slot = t.user_attrs.get(SLOT)
+    if slot is None:
+        return t.number if legacy else None  # studies written before slots: slot = trial number
+    return int(slot)
+
+
+def _slot_status(trials: list[Any], legacy: bool, max_retry: int) -> dict[int, tuple[str, float, Any]]:
+    """Per slot: (``done``, score, trial) / (``busy``, nan, trial) / (``lost``, nan, trial).
+
+    A slot is done when one of its trials is COMPLETE (its value is the
+    score) or was told FAIL for lack of a finite score, or when its trials
+    failed (dead workers) more than ``max_retry`` times. ``lost``: failed and
+    not yet re-queued.
+    """
+    from optuna.trial import TrialState
+
+    groups: dict[int, list[Any]] = {}
+    for t in trials:
+        slot = _slot_of(t, legacy)
+        if slot is not None:
+            groups.setdefault(slot, []).append(t)
+    out: dict[int, tuple[str, float, Any]] = {}
+    for slot, group in groups.items():
+        group.sort(key=lambda t: t.number)
+        complete = [t for t in group if t.state == TrialState.COMPLETE]
+        told_fail = [
+            t
+            for t in group
+            if t.state == TrialState.FAIL and (t.user_attrs.get(OUTCOME) == "nan" or SLOT not in t.user_attrs)
+        ]
+        active = [t for t in group if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+        if complete:
+            out[slot] = ("done", float(complete[0].value), complete[0])
+        elif told_fail:
+            out[slot] = ("done", float("nan"), told_fail[0])
+        elif active:
+            out[slot] = ("busy", float("nan"), active[0])
+        elif len(group) > max_retry:
+            out[slot] = ("done", float("nan"), group[0])  # retries used up: failed, no result
+        else:
+            out[slot] = ("lost", float("nan"), group[0])
+    return out
+
+
+def _is_duplicate(trials: list[Any], number: int, slot: int, legacy: bool) -> bool:
+    """Whether a lower-numbered trial of the same slot is queued, running or finished with a result."""
+    from optuna.trial import TrialState
+
+    for t in trials:
+        if t.number == number or _slot_of(t, legacy) != slot:
+            continue
+        if t.state == TrialState.COMPLETE:
+            return True
+        if t.number < number and (
+            t.state in (TrialState.RUNNING, TrialState.WAITING) or t.user_attrs.get(OUTCOME) == "nan"
+        ):
+            return True
+    return False
+
+
+def _slot_params(
+    study: Any, slot: int, sampler: str, seed: int, distributions: dict[str, Any], legacy: bool
+) -> dict[str, Any]:
+    """Parameters of a new slot: drawn with a sampler seeded by (seed, variant, window, slot)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    s = seed
+    if sampler == "tpe":
+        proxy = optuna.create_study(
+            direction="maximize", sampler=optuna.samplers.TPESampler(seed=s, n_startup_trials=10)
+        )
+        history = [
+            optuna.trial.create_trial(params=t.params, distributions=t.distributions, value=t.value)
+            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if _slot_of(t, legacy) is not None
+        ]
+        proxy.add_trials(history)
+    else:
+        proxy = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=s))
+    return dict(proxy.ask(distributions).params)
+
+
+def _tell(study: Any, trial: Any, score: float) -> bool:
+    """Tell a claimed trial its score; False if it was meanwhile failed as dead (not counted)."""
+    import optuna
+
+    try:
+        if np.isfinite(score):
+            study.tell(trial, score)
+        else:
+            trial.set_user_attr(OUTCOME, "nan")
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as exc:
+        log.warning(
+            "trial %d was failed by another worker (heartbeat too old); its result is not counted (%s)",
+            trial.number,
+            exc,
+        )
+        return False
+    return True
 
 
 def walk_forward(
@@ -154,8 +272,19 @@ def walk_forward(
     executor: Executor,
     progress: ProgressFn | None = None,
     storage: str | None = None,
+    *,
+    heartbeat_interval: int | None = None,
+    grace_period: int | None = None,
+    max_retry: int | None = None,
 ) -> WalkForwardResult:
     """Search, train and predict every window of one model variant.
+
+    Each window's study has ``n_trials`` *slots*; slot ``n`` gets parameters
+    drawn by a sampler seeded with (seed, variant, window, n), is enqueued in
+    the study and claimed by one worker, so a rerun, a resume or another
+    machine sharing the study trains the same trials. A slot counts once:
+    its first COMPLETE trial (or FAIL for lack of a finite score) is its
+    result; a trial whose worker died is failed and retried, never counted.
 
     Parameters
     ----------
@@ -172,13 +301,33 @@ def walk_forward(
     progress : callable, optional
         Called as ``progress(event, **info)`` for ``window``, ``task`` and ``epoch`` events.
     storage : str, optional
-        Optuna storage URL (default: SQLite in the run folder).
+        Optuna storage URL shared with other workers (e.g. ``postgresql://...``).
+        Default: SQLite ``optuna.db`` in the run folder, locked to this process.
+    heartbeat_interval, grace_period, max_retry : int, optional
+        Dead-worker detection on shared storage (see :mod:`deepmomentum.training._storage`).
     """
-    import optuna
-    from optuna.distributions import CategoricalDistribution
-
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    ss = open_storage(storage, run_dir, heartbeat_interval, grace_period, max_retry)
+    lock = nullcontext() if ss.shared else run_lock(run_dir)
+    with lock:
+        return _walk_forward(variant, panel, training, run_dir, seed, executor, progress, ss)
+
+
+def _walk_forward(
+    variant: ModelVariant,
+    panel: PanelArrays,
+    training: TrainingConfig,
+    run_dir: Path,
+    seed: int,
+    executor: Executor,
+    progress: ProgressFn | None,
+    ss: SearchStorage,
+) -> WalkForwardResult:
+    import optuna
+    from optuna.distributions import CategoricalDistribution
+    from optuna.trial import TrialState
+
     notify = progress or (lambda *a, **k: None)
     windows = make_windows(
         panel.dates,
@@ -188,14 +337,16 @@ def walk_forward(
         training.last_test_year,
     )
     space = _space(variant, training.search)
-    distributions = {k: CategoricalDistribution(v) for k, v in space.items()}
+    distributions: dict[str, Any] = {k: CategoricalDistribution(v) for k, v in space.items()}
     loss = LossSpec(variant.loss, variant.cost_bps)
     n_days, n_assets = panel.x.shape[:2]
     stitched = np.full((n_days, n_assets), np.nan, dtype=np.float32)
     window_rows: list[dict[str, Any]] = []
     trial_rows: list[dict[str, Any]] = []
-    trained = reused = 0
+    counts = {"trained": 0, "reused": 0}
     batch = max(getattr(executor, "jobs", 1), 1)
+    n_trials = training.n_trials
+    poll = min(2.0, ss.heartbeat_interval)
 
     for w in windows:
         notify(
@@ -203,55 +354,30 @@ def walk_forward(
             variant=variant.name,
             window=w.index,
             n_windows=len(windows),
-            n_tasks=training.n_trials * training.seeds_per_trial,
+            n_tasks=n_trials * training.seeds_per_trial,
         )
-        study = _study(run_dir, f"{variant.name}-w{w.index:02d}", storage)
-        values: dict[int, list[float]] = {}
-        params_of: dict[int, dict[str, Any]] = {}
-        number = 0
-        while number < training.n_trials:
-            numbers = list(range(number, min(number + batch, training.n_trials)))
-            existing = {t.number: t for t in study.trials}
-            asked: dict[int, Any] = {}
-            for n in numbers:
-                if n in existing:
-                    params_of[n] = dict(existing[n].params)
-                    continue
-                kind = training.sampler
-                s = _trial_seed(seed, variant.name, w.index, n)
-                study.sampler = (
-                    optuna.samplers.TPESampler(seed=s, n_startup_trials=10)
-                    if kind == "tpe"
-                    else optuna.samplers.RandomSampler(seed=s)
-                )
-                trial = study.ask(distributions)
-                if trial.number != n:
-                    raise RuntimeError(f"optuna study out of step: expected trial {n}, got {trial.number}")
-                asked[n] = trial
-                params_of[n] = dict(trial.params)
-            tasks = [
-                TrainTask(
-                    variant=variant.name,
-                    model=variant.model,
-                    loss=loss,
-                    window=w,
-                    trial=n,
-                    seed=_trial_seed(seed, "train", variant.name, w.index, n, k) % 2**31,
-                    params=TrainParams(
-                        max_epochs=training.max_epochs,
-                        patience=training.patience,
-                        **{k2: v for k2, v in params_of[n].items()},
-                    ),
-                    seq_len=training.seq_len,
-                    device=training.device,
-                    precision=training.precision,
-                    run_dir=str(run_dir),
-                )
-                for n in numbers
-                for k in range(training.seeds_per_trial)
-            ]
-            serial = batch == 1
+        study = _study(ss, f"{variant.name}-w{w.index:02d}")
+        if study.user_attrs.get("dm_format") is None:
+            # a study from before slots keeps slot = trial number for its trials
+            study.set_user_attr("dm_format", 1 if study.get_trials(deepcopy=False) else 2)
+        legacy = study.user_attrs["dm_format"] == 1
 
+        def make_task(n: int, k: int, params: dict[str, Any], w: Window = w) -> TrainTask:
+            return TrainTask(
+                variant=variant.name,
+                model=variant.model,
+                loss=loss,
+                window=w,
+                trial=n,
+                seed=_trial_seed(seed, "train", variant.name, w.index, n, k) % 2**31,
+                params=TrainParams(max_epochs=training.max_epochs, patience=training.patience, **params),
+                seq_len=training.seq_len,
+                device=training.device,
+                precision=training.precision,
+                run_dir=str(run_dir),
+            )
+
+        def run(tasks: list[TrainTask]) -> Iterator[dict[str, Any]]:
             def _epoch_cb(task: TrainTask) -> Callable[[int, float, float], None]:
                 return lambda e, loss_value, vs: notify(
                     "epoch",
@@ -264,58 +390,125 @@ def walk_forward(
                 )
 
             results: Iterator[dict[str, Any]]
-            if serial:
+            if batch == 1:
                 results = (run_task(t, panel, _epoch_cb(t)) for t in tasks)
             else:
                 results = executor.map(run_task, tasks, panel)
             for res in results:
-                if res["reused"]:
-                    reused += 1
-                else:
-                    trained += 1
-                v = res["val_sharpe"]
-                values.setdefault(res["trial"], []).append(np.nan if v is None else float(v))
+                counts["reused" if res["reused"] else "trained"] += 1
                 notify(
                     "task",
                     variant=variant.name,
-                    window=w.index,
+                    window=res["window"],
                     trial=res["trial"],
-                    val_sharpe=v,
+                    val_sharpe=res["val_sharpe"],
                     reused=res["reused"],
                 )
-            for n in numbers:
-                score = float(np.nanmean(values[n])) if np.isfinite(values[n]).any() else float("nan")
-                if n in existing and existing[n].state != optuna.trial.TrialState.RUNNING:
-                    continue  # told in an earlier run
-                if np.isfinite(score):
-                    study.tell(n, score)
-                else:
-                    study.tell(n, state=optuna.trial.TrialState.FAIL)
-            number = numbers[-1] + 1
+                yield res
+
+        # this run folder's own study: trials left RUNNING come from a killed run of it
+        takeover: list[tuple[Any, int, dict[str, Any]]] = []
+        if not ss.shared:
+            for ft in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                slot = _slot_of(ft, legacy)
+                if slot is not None:
+                    takeover.append((optuna.trial.Trial(study, ft._trial_id), slot, dict(ft.params)))
+        ran: set[int] = set()
+        while True:
+            if ss.shared:
+                with quiet_optuna():
+                    optuna.storages.fail_stale_trials(study)
+            trials = study.get_trials(deepcopy=False)
+            status = _slot_status(trials, legacy, ss.max_retry)
+            if all(status.get(n, ("missing",))[0] == "done" for n in range(n_trials)):
+                break
+            mine, takeover = takeover[:batch], takeover[batch:]
+            if not mine:
+                n_waiting = sum(
+                    1 for t in trials if t.state == TrialState.WAITING and _slot_of(t, legacy) is not None
+                )
+                todo = [n for n in range(n_trials) if status.get(n, ("missing",))[0] in ("missing", "lost")]
+                for n in todo[: max(batch - n_waiting, 0)]:
+                    if n in status:  # lost: re-queue with its parameters
+                        params = dict(status[n][2].params)
+                    else:
+                        s = _trial_seed(seed, variant.name, w.index, n)
+                        params = _slot_params(study, n, training.sampler, s, distributions, legacy)
+                    study.add_trial(
+                        optuna.trial.create_trial(
+                            state=TrialState.WAITING,
+                            params=params,
+                            distributions=distributions,
+                            user_attrs={SLOT: n},
+                        )
+                    )
+                while len(mine) < batch and study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+                    with quiet_optuna():
+                        trial = study.ask()
+                    if ss.shared:
+                        ss.storage.record_heartbeat(trial._trial_id)
+                    slot = trial.user_attrs.get(SLOT)
+                    if slot is None:  # the queue emptied under us: ask() made a fresh trial
+                        trial.set_user_attr(OUTCOME, "stray")
+                        study.tell(trial, state=TrialState.FAIL)
+                        break
+                    if _is_duplicate(study.get_trials(deepcopy=False), trial.number, int(slot), legacy):
+                        trial.set_user_attr(OUTCOME, "duplicate")
+                        study.tell(trial, state=TrialState.FAIL)
+                        continue
+                    mine.append((trial, int(slot), dict(trial.params)))
+            if not mine:
+                time.sleep(poll)  # the remaining slots are running elsewhere
+                continue
+            seeds = range(training.seeds_per_trial)
+            tasks = [make_task(n, k, params) for _, n, params in mine for k in seeds]
+            values: dict[int, list[float]] = {}
+            beat: contextlib.AbstractContextManager[Any] = nullcontext()
+            if ss.shared:
+                beat = Heartbeat(ss.storage, [t._trial_id for t, _, _ in mine], ss.heartbeat_interval)
+            try:
+                with beat:
+                    for res in run(tasks):
+                        v = res["val_sharpe"]
+                        values.setdefault(res["trial"], []).append(np.nan if v is None else float(v))
+            except BaseException:
+                if ss.shared:  # hand the slots back at once rather than after the grace period
+                    for trial, _, _ in mine:
+                        with contextlib.suppress(Exception):
+                            study.tell(trial, state=TrialState.FAIL)
+                raise
+            for trial, n, _ in mine:
+                vals = np.asarray(values[n], dtype=float)
+                score = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
+                _tell(study, trial, score)
+                ran.add(n)
+
+        status = _slot_status(study.get_trials(deepcopy=False), legacy, ss.max_retry)
+        params_of = {n: dict(status[n][2].params) for n in range(n_trials)}
+        scores = {n: status[n][1] if np.isfinite(status[n][1]) else -np.inf for n in range(n_trials)}
+        # finished slots trained earlier in this folder are read back (and reported)
+        earlier = [
+            make_task(n, k, params_of[n])
+            for n in range(n_trials)
+            if n not in ran
+            for k in range(training.seeds_per_trial)
+        ]
+        for _ in run([t for t in earlier if (t.folder / "result.json").is_file()]):
+            pass
 
         # rank trials by mean validation Sharpe; ensemble the top k
-        scores = {n: float(np.nanmean(v)) if np.isfinite(v).any() else -np.inf for n, v in values.items()}
         ranked = sorted(scores, key=lambda n: (-scores[n], n))
         top = ranked[: training.ensemble_top_k]
-        stack = []
-        for n in top:
-            for k in range(training.seeds_per_trial):
-                t_seed = _trial_seed(seed, "train", variant.name, w.index, n, k) % 2**31
-                folder = (
-                    run_dir
-                    / "models"
-                    / variant.name
-                    / f"window-{w.index:02d}"
-                    / f"trial-{n:03d}-seed-{t_seed}"
-                )
-                stack.append(np.load(folder / "positions.npy"))
+        top_tasks = [make_task(n, k, params_of[n]) for n in top for k in range(training.seeds_per_trial)]
+        # winners trained by another machine sharing the study: train them here too (same seed)
+        for _ in run([t for t in top_tasks if not (t.folder / "result.json").is_file()]):
+            pass
+        stack = [np.load(t.folder / "positions.npy") for t in top_tasks]
         window_pos = np.nanmean(np.stack(stack), axis=0) if len(stack) > 1 else stack[0]
         stitched[w.test_lo : w.test_hi] = window_pos
         best = top[0]
-        best_seed = _trial_seed(seed, "train", variant.name, w.index, best, 0) % 2**31
         wdir = run_dir / "models" / variant.name / f"window-{w.index:02d}"
-        shutil.copyfile(wdir / f"trial-{best:03d}-seed-{best_seed}" / "model.pt", wdir / "best.pt.tmp")
-        (wdir / "best.pt.tmp").replace(wdir / "best.pt")
+        atomic_write_bytes(wdir / "best.pt", (top_tasks[0].folder / "model.pt").read_bytes())
         best_info = {
             "variant": variant.name,
             "model": variant.model,
@@ -336,7 +529,7 @@ def walk_forward(
             {k: v for k, v in best_info.items() if k != "params"}
             | {f"param_{k}": v for k, v in params_of[best].items()}
         )
-        for n in sorted(values):
+        for n in range(n_trials):
             trial_rows.append(
                 {"variant": variant.name, "window": w.index, "trial": n, "val_sharpe": scores[n]}
                 | {f"param_{k}": v for k, v in params_of[n].items()}
@@ -347,6 +540,6 @@ def walk_forward(
         positions=positions,
         windows=pd.DataFrame(window_rows),
         trials=pd.DataFrame(trial_rows).replace(-np.inf, np.nan),
-        trained=trained,
-        reused=reused,
+        trained=counts["trained"],
+        reused=counts["reused"],
     )
