@@ -116,3 +116,23 @@ def test_run_bad_preset_and_device(tmp_path: Path) -> None:
     cfg.write_text(TINY.replace('device = "cpu"', 'device = "tpu"'))
     result = runner.invoke(app, ["run", "--config", str(cfg), "--out", str(tmp_path / "y")])
     assert result.exit_code == 2 and "training.device" in result.output
+
+
+def test_rerun_with_other_settings_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        TINY.replace("n_trials = 2", "n_trials = 1").replace(
+            "first_test_year = 2006", "first_test_year = 2008"
+        )
+    )
+    out = tmp_path / "run"
+    data_dir = _small_data_dir(tmp_path / "data")
+    args = ["run", "--config", str(cfg), "--data-dir", str(data_dir), "--out", str(out), "--no-report", "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    # more workers: same results, allowed
+    assert runner.invoke(app, [*args, "--jobs", "1"]).exit_code == 0
+    result = runner.invoke(app, [*args, "--seed", "8"])
+    assert result.exit_code == 2
+    assert "holds a run with other settings: seed (7 -> 8)" in result.output
+    result = runner.invoke(app, [*args, "--first-test-year", "2007"])
+    assert result.exit_code == 2 and "training.first_test_year (2008 -> 2007)" in result.output

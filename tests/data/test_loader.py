@@ -156,15 +156,29 @@ def test_holiday_carry_and_long_gap() -> None:
     assert panel["C"].iloc[18] == 19.0
 
 
-def test_no_carry_before_first_or_after_last_price() -> None:
-    idx = pd.bdate_range("2020-01-01", periods=20)
+def test_no_carry_before_first_price_and_causal_carry_after_last() -> None:
+    idx = pd.bdate_range("2020-01-01", periods=25)
     a = pd.Series(1.0, index=idx)
     b = pd.Series(2.0, index=idx[5:15])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         panel = align_prices({"A": a, "B": b})
     assert panel["B"].iloc[:5].isna().all()
-    assert panel["B"].iloc[15:].isna().all()
+    # after the last price, B is carried like over a holiday (nobody knows yet that it ended)...
+    assert panel["B"].iloc[15:20].tolist() == [2.0] * 5
+    # ...and sits out past the carry
+    assert panel["B"].iloc[20:].isna().all()
+
+
+def test_alignment_is_causal_under_truncation() -> None:
+    idx = pd.bdate_range("2020-01-01", periods=30)
+    a = pd.Series(np.arange(30.0) + 1, index=idx)
+    b = a.drop(idx[[7, 12, 13]]) * 2  # holidays of B
+    full = align_prices({"A": a, "B": b})
+    for cut in range(5, 30):
+        d = idx[cut]
+        short = align_prices({"A": a.loc[:d], "B": b.loc[:d]})
+        pd.testing.assert_frame_equal(full.loc[:d], short)
 
 
 def test_quality_gate_refuses_then_resolves_spike(tmp_path: Path) -> None:

@@ -319,7 +319,11 @@ def align_prices(
                     DataWarning,
                     stacklevel=2,
                 )
-        carried = on_full.ffill(limit=max_carry_days).where(inside)
+        # Carry after the last price too: whether a missing day is a holiday or the end of
+        # a history is only known later, and the value at t must not depend on it.
+        started = np.zeros(len(values), dtype=bool)
+        started[first:] = True
+        carried = on_full.ffill(limit=max_carry_days).where(started)
         columns[symbol] = carried.reindex(calendar).to_numpy()
     return pd.DataFrame(columns, index=calendar, dtype="float64")
 

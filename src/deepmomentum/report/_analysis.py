@@ -298,11 +298,17 @@ class Analysis:
         held = wa.notna().to_numpy()
         w0 = np.nan_to_num(wa.to_numpy(dtype="float64"))
         r = np.nan_to_num(ar.reindex(index=dates, columns=symbols).to_numpy(dtype="float64"))
-        denom = np.maximum(held.sum(axis=1), 1).astype("float64")[:-1, None]
+        nav_weights = self.run.meta.get("weight_convention") == "nav"
+        if nav_weights:
+            # weights are fractions of NAV (no 1/N average); they drift between rebalances, so
+            # |w_t - w_{t-1}| is not a trade: contributions are shown before costs
+            denom = np.ones((len(dates) - 1, 1))
+        else:
+            denom = np.maximum(held.sum(axis=1), 1).astype("float64")[:-1, None]
         prev = np.vstack([np.zeros((1, w0.shape[1])), w0[:-1]])
         traded = np.abs(w0 - prev)
         gross = (w0[:-1] * r[1:] / denom).sum(axis=0)
-        cost_rate = self._cost_per_asset(variant, symbols)
+        cost_rate = None if nav_weights else self._cost_per_asset(variant, symbols)
         cost = (traded[:-1] * (cost_rate if cost_rate is not None else 0.0) / denom).sum(axis=0)
         n_days = max(len(dates) - 1, 1)
         scale = PERIODS_PER_YEAR / n_days

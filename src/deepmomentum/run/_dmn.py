@@ -37,6 +37,14 @@ def _window_table(windows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _volatile_keys(cfg: RunConfig) -> tuple[str, ...]:
+    """Settings that may change when a run is continued without changing its results."""
+    keys = ["description", "data.data_dir", "training.executor", "training.ray_address", "training.storage"]
+    if cfg.training.sampler != "tpe":  # TPE's proposals depend on the batch size (= jobs)
+        keys.append("training.jobs")
+    return tuple(keys)
+
+
 def run_models(
     cfg: RunConfig,
     out: str | Path,
@@ -89,8 +97,10 @@ def run_models(
     folder.start_log()
     notify = progress or (lambda *a, **k: None)
     try:
+        folder.check_same_config(cfg, _volatile_keys(cfg))
         folder.write_config(cfg)
         data = load_market_logged(cfg.data, data)
+        folder.check_same_data(data.fingerprint())
         folder.write_meta(
             command="run",
             seed=cfg.seed,

@@ -91,6 +91,18 @@ def _nan_to_none(value: Any) -> Any:
     return value
 
 
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted keys of nested tables; lists of tables are compared as a whole."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
 def package_versions() -> dict[str, str]:
     """Versions of python and the packages that shape results."""
     out = {"python": platform.python_version(), "platform": platform.platform()}
@@ -163,6 +175,54 @@ class RunFolder:
         meta.setdefault("package_version", meta["versions"].get("deepmomentum", "unknown"))
         meta.update(fields)
         return self.write_json("meta.json", meta)
+
+    def check_same_config(self, cfg: BaseModel, volatile: tuple[str, ...] = ()) -> None:
+        """Refuse to continue a run whose recorded ``config.toml`` differs from ``cfg``.
+
+        A rerun into the same folder reads finished tasks back; with other
+        settings it would mix results of two configurations without notice.
+
+        Parameters
+        ----------
+        cfg : BaseModel
+            The configuration about to run.
+        volatile : tuple of str
+            Dotted keys that may change between runs without changing results
+            (e.g. ``training.jobs``).
+        """
+        import tomllib
+
+        from deepmomentum.config import to_toml_dict
+        from deepmomentum.exceptions import ConfigError
+
+        path = self.path / "config.toml"
+        if not path.is_file():
+            return
+        old = _flatten(tomllib.loads(path.read_text()))
+        new = _flatten(to_toml_dict(cfg))
+        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k not in volatile)
+        if keys:
+            shown = ", ".join(f"{k} ({old.get(k)!r} -> {new.get(k)!r})" for k in keys[:4])
+            more = f" and {len(keys) - 4} more" if len(keys) > 4 else ""
+            raise ConfigError(
+                f"{self.path} holds a run with other settings: {shown}{more}. Its finished models "
+                "would be reused for the wrong settings; use a new --out, or --resume "
+                f"{self.path} to continue that run unchanged"
+            )
+
+    def check_same_data(self, fingerprint: str) -> None:
+        """Refuse to continue a run whose recorded data fingerprint differs."""
+        from deepmomentum.exceptions import ConfigError
+
+        if not (self.path / "meta.json").is_file():
+            return
+        old = (self.read_json("meta.json").get("data") or {}).get("fingerprint")
+        if old is not None and old != fingerprint:
+            raise ConfigError(
+                f"{self.path} holds a run on other data (price fingerprint {old[:12]}..., now "
+                f"{fingerprint[:12]}...); its finished models would be reused for the wrong data. "
+                "Use a new --out"
+            )
 
     def start_log(self, level: int = logging.INFO) -> logging.Logger:
         """Send the package's log records to ``run.log`` (appending, so resumes keep history)."""

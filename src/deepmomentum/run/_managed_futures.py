@@ -27,6 +27,7 @@ from deepmomentum.data import MarketData
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.features import macd_signal, multiscale_features, normalised_returns
 from deepmomentum.run._classical import BacktestRun, load_market_logged, write_results
+from deepmomentum.run._dmn import _volatile_keys
 from deepmomentum.run._folder import RunFolder, utc_now
 
 __all__ = ["ManagedFuturesRun", "combine_components", "ml_signal", "run_managed_futures"]
@@ -170,8 +171,10 @@ def run_managed_futures(
     folder.start_log()
     notes: list[str] = []
     try:
+        folder.check_same_config(cfg, _volatile_keys(cfg))
         folder.write_config(cfg)
         data = load_market_logged(cfg.data, data)
+        folder.check_same_data(data.fingerprint())
         prices = data.tradable_prices
         prices = prices.loc[prices.notna().any(axis=1).idxmax() :]
         symbols = [str(c) for c in prices.columns]
@@ -181,6 +184,7 @@ def run_managed_futures(
         folder.write_meta(
             command="run",
             pipeline="managed_futures",
+            weight_convention="nav",
             seed=cfg.seed,
             started_at=started,
             reference=data.reference_symbol,

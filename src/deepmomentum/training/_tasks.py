@@ -105,11 +105,18 @@ def run_task(
             f"window {w.index} ({w.train_start} to {w.test_start}) has no training or validation "
             "data; move first_test_year later"
         )
-    res = train_network(
-        task.model, task.params, task.loss, train, val, task.seed, task.device, task.precision, on_epoch
-    )
-    test = inference_sequences(panel, w.test_lo, w.test_hi, task.seq_len)
-    pos_seq = predict(task.model, task.params, task.loss, res.state_dict, test, task.device)
+    # One CPU thread per task, whatever the executor: float reductions then run in the same
+    # order in a serial run, a joblib worker or a Ray worker, so results are bit-identical.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        res = train_network(
+            task.model, task.params, task.loss, train, val, task.seed, task.device, task.precision, on_epoch
+        )
+        test = inference_sequences(panel, w.test_lo, w.test_hi, task.seq_len)
+        pos_seq = predict(task.model, task.params, task.loss, res.state_dict, test, task.device)
+    finally:
+        torch.set_num_threads(threads)
     positions = np.full((w.test_hi - w.test_lo, panel.x.shape[1]), np.nan, dtype=np.float32)
     sel = test.mask
     days = test.day[sel] - w.test_lo

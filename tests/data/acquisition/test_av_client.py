@@ -25,7 +25,7 @@ def client(fake: FakeAlphaVantage, **kw) -> AlphaVantageClient:
         api_key=API_KEY,
         base_url=fake.url,
         limiter=RateLimiter(**UNLIMITED),
-        timeout=0.5,
+        timeout=10.0,
         max_retries=2,
         backoff=0.001,
     )
@@ -128,8 +128,8 @@ def test_server_500_persistent_fails(fake_av: FakeAlphaVantage) -> None:
 
 def test_timeout_retried(fake_av: FakeAlphaVantage) -> None:
     ok = fake_av.default_answer({"function": "TIME_SERIES_DAILY", "symbol": "SPY"})
-    fake_av.script["TIME_SERIES_DAILY:SPY"] = [("sleep", 0.6), ok]
-    assert len(client(fake_av, timeout=0.2).daily("SPY")) == fake_av.n_days
+    fake_av.script["TIME_SERIES_DAILY:SPY"] = [("sleep", 3.0), ok]  # wide margins: no flakes under load
+    assert len(client(fake_av, timeout=1.0).daily("SPY")) == fake_av.n_days
 
 
 def test_timeout_persistent_fails(fake_av: FakeAlphaVantage) -> None:

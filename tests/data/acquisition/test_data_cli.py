@@ -32,7 +32,7 @@ APP = make_app()
 CONFIG = """
 [acquisition]
 backoff = 0.001
-timeout = 0.5
+timeout = 30  # generous: only the killed-fetch test sleeps, and it is killed first
 max_retries = 1
 requests_per_minute = 1000
 requests_per_day = 1000

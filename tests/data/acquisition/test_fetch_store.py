@@ -31,7 +31,7 @@ def av_source(fake: FakeAlphaVantage, premium: bool = False) -> AlphaVantageSour
         api_key=API_KEY,
         base_url=fake.url,
         limiter=RateLimiter(None, None),
-        timeout=0.5,
+        timeout=10.0,
         max_retries=1,
         backoff=0.001,
     )
