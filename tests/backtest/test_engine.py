@@ -123,3 +123,11 @@ def test_sixty_forty_monthly_rebalance_hand() -> None:
     # Feb 3: rebalanced to 60/40 at Jan's close
     assert out.iloc[2] == pytest.approx(0.06)
     assert out.iloc[3] == pytest.approx(0.0)
+
+
+def test_holding_period_by_hand() -> None:
+    res = _hand_case()
+    # mean gross exposure per held asset: day0 1/1, day1 (2+1)/2, day2 (2+1)/2, day3 1/1 -> 1.25
+    # mean daily turnover (see test_turnover_and_per_asset_costs) -> 1.25
+    assert res.holding_period["s@10bp"] == pytest.approx(1.0)
+    assert "holding_days" in res.metrics().columns

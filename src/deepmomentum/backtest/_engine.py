@@ -247,7 +247,30 @@ class BacktestResult:
             Measure the ex-post rescaled series instead of the implementable one.
         """
         returns = self.ex_post_rescaled if ex_post else self.portfolio_returns
-        return performance_summary(returns, reference=reference, turnover=self.turnover)
+        out = performance_summary(returns, reference=reference, turnover=self.turnover)
+        out["holding_days"] = pd.Series(self.holding_period)
+        return out
+
+    @cached_property
+    def holding_period(self) -> dict[str, float]:
+        """Average holding period per variant, trading days.
+
+        ``mean_t(sum_i |w_i,t| / N_t) / mean_t(sum_i |w_i,t - w_i,t-1| / N_t)``: how many days
+        it takes, on average, to trade the book's gross exposure once.
+        """
+        span = self._span
+        out: dict[str, float] = {}
+        for v in self._variants:
+            w = self.weights[v.strategy].to_numpy(dtype="float64")[span]
+            held = ~np.isnan(w)
+            n = held.sum(axis=1)
+            gross = np.where(n > 0, np.nansum(np.abs(w), axis=1) / np.maximum(n, 1), np.nan)
+            traded = self.daily_turnover[v.strategy].to_numpy()
+            mean_traded = np.nanmean(traded) if np.isfinite(traded).any() else np.nan
+            out[v.label] = (
+                float(np.nanmean(gross) / mean_traded) if mean_traded and np.isfinite(mean_traded) else np.nan
+            )
+        return out
 
     def positions_long(self) -> pd.DataFrame:
         """Long form: date, symbol, strategy, signal, weight (held positions in the span)."""
