@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -86,46 +87,19 @@ def _progress() -> Progress:
     )
 
 
-def run_and_print_managed_futures(cfg: Any, out: Path, report: bool, as_json: bool) -> None:
-    """Run :func:`deepmomentum.run.run_managed_futures`, then print the benchmark comparison."""
-    from deepmomentum.run import run_managed_futures
-
-    _announce_data(cfg.data.data_dir)
-    with _progress() as progress:
-        result = run_managed_futures(cfg, out, progress=RichProgress(progress))
-    if report:
-        _try_report(out)
-    label = "SYNTHETIC demo data" if result.data.synthetic else str(result.data.source)
-    span = f"{result.result.start.date()} to {result.result.end.date()}"
-    if as_json:
-        console.print_json(
-            metrics_json(
-                result.metrics, data=label, synthetic=result.data.synthetic, span=span, run_dir=str(out)
-            )
-        )
-        return
-    if not state.quiet:
-        for note in result.notes:
-            err_console.print(f"[yellow]note:[/] {note}")
-        console.print(
-            metrics_table(
-                result.metrics,
-                title=f"managed futures, out of sample: {label}, {span}",
-                caption=f"net of costs; comparison.csv, rebalances.csv, weights.parquet in {out}",
-            )
-        )
-
-
 def run_and_print_models(cfg: Any, out: Path, report: bool, as_json: bool) -> None:
-    """Run :func:`deepmomentum.run.run_models` with progress bars, then print the metrics."""
-    from deepmomentum.run import run_models
+    """Run the configured pipeline with progress bars, then print the metrics.
 
-    if getattr(cfg, "managed_futures", None) is not None:
-        run_and_print_managed_futures(cfg, out, report, as_json)
-        return
+    :func:`deepmomentum.run.run_managed_futures` when the configuration has a
+    ``[managed_futures]`` table, else :func:`deepmomentum.run.run_models` (DMN).
+    """
+    from deepmomentum.run import run_managed_futures, run_models
+
+    managed_futures = getattr(cfg, "managed_futures", None) is not None
+    pipeline = run_managed_futures if managed_futures else run_models
     _announce_data(cfg.data.data_dir)
     with _progress() as progress:
-        result = run_models(cfg, out, progress=RichProgress(progress))
+        result = pipeline(cfg, out, progress=RichProgress(progress))
     if report:
         _try_report(out)
     label = "SYNTHETIC demo data" if result.data.synthetic else str(result.data.source)
@@ -137,14 +111,17 @@ def run_and_print_models(cfg: Any, out: Path, report: bool, as_json: bool) -> No
             )
         )
         return
-    if not state.quiet:
-        console.print(
-            metrics_table(
-                result.metrics,
-                title=f"out of sample: {label}, {span}",
-                caption=f"net of costs; models: {', '.join(m.name for m in cfg.models)}; run folder {out}",
-            )
-        )
+    if state.quiet:
+        return
+    if managed_futures:
+        for note in getattr(result, "notes", []):
+            err_console.print(f"[yellow]note:[/] {escape(str(note))}")
+        title = f"managed futures, out of sample: {label}, {span}"
+        caption = f"net of costs; comparison.csv, rebalances.csv, weights.parquet in {out}"
+    else:
+        title = f"out of sample: {label}, {span}"
+        caption = f"net of costs; models: {', '.join(m.name for m in cfg.models)}; run folder {out}"
+    console.print(metrics_table(result.metrics, title=title, caption=caption))
 
 
 def _resume_config(run_dir: Path) -> RunConfig:

@@ -67,7 +67,7 @@ def test_store_roundtrip_with_metadata(tmp_path: Path) -> None:
 def test_atomic_write_keeps_old_file_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = SeriesStore(tmp_path)
     store.write("X", sample(), meta())
-    import deepmomentum.data.acquisition._store as mod
+    import deepmomentum._io as mod  # the shared atomic writer the store uses
 
     def boom(src: str, dst: object) -> None:
         raise OSError("disk full")
