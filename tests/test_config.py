@@ -35,3 +35,11 @@ def test_errors(tmp_path: Path) -> None:
     (tmp_path / "neg.toml").write_text("[backtest]\ncost_bps = [-1]\n")
     with pytest.raises(ConfigError, match="cost levels must be >= 0"):
         load_config(tmp_path / "neg.toml")
+
+
+def test_acquisition_table_accepted_and_never_written(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text('[acquisition]\napi_key = "SECRET-KEY"\n\n[data]\nstart = 2010-01-01\n')
+    cfg = load_config(tmp_path / "c.toml")
+    assert cfg.acquisition == {"api_key": "SECRET-KEY"}
+    assert "SECRET-KEY" not in dump_config(cfg)
+    assert "SECRET-KEY" not in repr(cfg)

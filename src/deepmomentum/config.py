@@ -50,6 +50,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+_ACQUISITION_FIELD_DOC = (
+    "The data commands' [acquisition] table (see docs/data.md), read by `deepmomentum data`; "
+    "accepted here so that one file can serve both, and never written to a run folder "
+    "(it may hold an API key)."
+)
+
+
 class DataConfig(_Strict):
     """Where the prices come from and which span is backtested."""
 
@@ -60,6 +67,9 @@ class DataConfig(_Strict):
     end: dt.date | None = Field(None, description="Last day of the backtest.")
     min_history: int = Field(252, ge=2, description="Tradable instruments with fewer prices are excluded.")
     max_carry_days: int = Field(5, ge=0, description="Longest holiday over which a price is carried.")
+    acquisition: dict[str, Any] | None = Field(
+        None, exclude=True, repr=False, description="Same as the top-level [acquisition] table."
+    )
     quality_check: bool = Field(True, description="Check data quality before use; refuse unresolved errors.")
     quality: dict[str, Literal["flag", "drop", "ffill"]] = Field(
         default_factory=dict,
@@ -74,7 +84,7 @@ class DataConfig(_Strict):
 
 
 class FeatureConfig(_Strict):
-    """The network inputs (DOMAIN.md, Part A)."""
+    """The network inputs of Deep Momentum Networks (Lim, Zohren & Roberts, 2019)."""
 
     horizons: list[int] = Field([1, 21, 63, 126, 252], description="Normalised-return horizons, days.")
     macd_pairs: list[tuple[int, int]] = Field(
@@ -273,6 +283,9 @@ class RunConfig(_Strict):
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     models: list[ModelVariant] = Field(default_factory=list, description="Models trained by `run`.")
+    acquisition: dict[str, Any] | None = Field(
+        None, exclude=True, repr=False, description=_ACQUISITION_FIELD_DOC
+    )
     managed_futures: ManagedFuturesConfig | None = Field(
         None, description="ML-enhanced ETF managed futures (runs instead of [[models]])."
     )
