@@ -104,3 +104,13 @@ def test_captured_returns_zero_where_masked(arrays: dict[str, np.ndarray]) -> No
 def test_unknown_loss() -> None:
     with pytest.raises(ConfigError, match="unknown loss 'foo'"):
         LossSpec("foo")
+
+
+def test_weight_cap_matches_the_backtest(arrays: dict[str, np.ndarray]) -> None:
+    t = _t(arrays)
+    pos = torch.tanh(t["z"])
+    got = captured_returns(pos, t["scale"] * 10, t["r_next"], t["mask"], max_weight=2.0)
+    # the backtest: w = clip(X * sigma_tgt / sigma, -max_weight, max_weight)
+    w = np.clip(np.tanh(arrays["z"]) * arrays["scale"] * 10, -2.0, 2.0)
+    want = np.where(arrays["mask"], w * arrays["r_next"], 0.0)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)

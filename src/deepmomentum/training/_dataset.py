@@ -38,13 +38,15 @@ class PanelArrays:
     r_next : np.ndarray of shape (n_days, n_assets), float32
         Return from t to t+1, decimal; 0 where unknown.
     scale : np.ndarray of shape (n_days, n_assets), float32
-        Weight per unit position, ``min(sigma_tgt / sigma_t, max_weight)``.
+        Weight per unit position, ``sigma_tgt / sigma_t`` (annualised vols).
     norm_ret : np.ndarray of shape (n_days, n_assets), float32
         ``r_next / sigma_t`` (daily vol): the MSE target.
     input_ok : np.ndarray of shape (n_days, n_assets), bool
         The inputs at t are all known: a position can be taken.
     label_ok : np.ndarray of shape (n_days, n_assets), bool
         ``input_ok`` and ``r_next`` known: usable for training.
+    max_weight : float
+        Cap on ``|position * scale|``, as the backtest's ``max_weight``.
     """
 
     dates: np.ndarray
@@ -55,6 +57,7 @@ class PanelArrays:
     norm_ret: np.ndarray
     input_ok: np.ndarray
     label_ok: np.ndarray
+    max_weight: float = float("inf")
 
     @property
     def n_inputs(self) -> int:
@@ -99,7 +102,7 @@ def build_panel(
     r_next = np.full_like(ret, np.nan)
     r_next[:-1] = ret[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.minimum(vol_target / (vol * np.sqrt(PERIODS_PER_YEAR)), max_weight)
+        scale = vol_target / (vol * np.sqrt(PERIODS_PER_YEAR))
         norm_ret = r_next / vol
     input_ok = np.logical_and.reduce(oks) & np.isfinite(scale) & (vol > 0)
     label_ok = input_ok & np.isfinite(r_next)
@@ -112,6 +115,7 @@ def build_panel(
         norm_ret=np.where(label_ok, np.nan_to_num(norm_ret), 0.0).astype(np.float32),
         input_ok=input_ok,
         label_ok=label_ok,
+        max_weight=float(max_weight),
     )
 
 
@@ -129,6 +133,8 @@ class SequenceBatch:
         Panel day index of each entry (-1 for padding).
     asset : np.ndarray of shape (n_seq,), int64
         Panel asset index of each sequence.
+    max_weight : float
+        Cap on ``|position * scale|`` (from the panel).
     """
 
     x: np.ndarray
@@ -138,6 +144,7 @@ class SequenceBatch:
     mask: np.ndarray
     day: np.ndarray
     asset: np.ndarray
+    max_weight: float = float("inf")
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -172,7 +179,7 @@ def _cut(
         mask[i, span] = keep[lo:hi, a]
         day[i, span] = np.arange(lo, hi)
         asset[i] = a
-    return SequenceBatch(x, r_next, scale, norm_ret, mask, day, asset)
+    return SequenceBatch(x, r_next, scale, norm_ret, mask, day, asset, panel.max_weight)
 
 
 def training_sequences(

@@ -33,6 +33,7 @@ def captured_returns(
     r_next: torch.Tensor,
     mask: torch.Tensor,
     cost: float = 0.0,
+    max_weight: float = float("inf"),
 ) -> torch.Tensor:
     """Vol-scaled captured returns, net of costs, zero where masked.
 
@@ -47,8 +48,10 @@ def captured_returns(
     mask : torch.Tensor of shape (batch, time), bool
     cost : float
         Cost per unit traded notional, decimal (10 bp = 1e-3).
+    max_weight : float, default inf
+        Cap on ``|weight|``, exactly as the backtest clips ``X * sigma_tgt / sigma``.
     """
-    weight = position * scale
+    weight = (position * scale).clamp(-max_weight, max_weight)
     ret = weight * r_next
     if cost > 0:
         traded = (weight[:, 1:] - weight[:, :-1]).abs()
@@ -105,8 +108,9 @@ class LossSpec:
         r_next: torch.Tensor,
         norm_ret: torch.Tensor,
         mask: torch.Tensor,
+        max_weight: float = float("inf"),
     ) -> torch.Tensor:
-        """Loss value (scalar) over the masked entries."""
+        """Loss value (scalar) over the masked entries; weights capped at ``max_weight``."""
         if self.name == "mse":
             err = torch.where(mask, (z - norm_ret) ** 2, torch.zeros_like(z))
             return err.sum() / mask.sum().clamp(min=1)
@@ -114,14 +118,19 @@ class LossSpec:
             label = (r_next > 0).to(z.dtype)
             bce = torch.nn.functional.binary_cross_entropy_with_logits(z, label, reduction="none")
             return torch.where(mask, bce, torch.zeros_like(bce)).sum() / mask.sum().clamp(min=1)
-        ret = captured_returns(torch.tanh(z), scale, r_next, mask, self.cost)
+        ret = captured_returns(torch.tanh(z), scale, r_next, mask, self.cost, max_weight)
         if self.name == "avg_return":
             return -ret.sum() / mask.sum().clamp(min=1)
         return -masked_sharpe(ret, mask)
 
     def validation_sharpe(
-        self, z: torch.Tensor, scale: torch.Tensor, r_next: torch.Tensor, mask: torch.Tensor
+        self,
+        z: torch.Tensor,
+        scale: torch.Tensor,
+        r_next: torch.Tensor,
+        mask: torch.Tensor,
+        max_weight: float = float("inf"),
     ) -> float:
         """Sharpe of the traded positions (net of the loss's cost): the early-stopping score."""
-        ret = captured_returns(self.position(z), scale, r_next, mask, self.cost)
+        ret = captured_returns(self.position(z), scale, r_next, mask, self.cost, max_weight)
         return float(masked_sharpe(ret, mask))

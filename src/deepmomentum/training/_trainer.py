@@ -182,7 +182,7 @@ def train_network(
                 continue
             with _autocast(dev, precision):
                 z = net(tr["x"][idx]).float()
-            value = loss(z, tr["scale"][idx], tr["r_next"][idx], tr["norm_ret"][idx], mask)
+            value = loss(z, tr["scale"][idx], tr["r_next"][idx], tr["norm_ret"][idx], mask, train.max_weight)
             if penalty is not None:
                 value = value + penalty()
             opt.zero_grad(set_to_none=True)
@@ -196,7 +196,7 @@ def train_network(
         net.eval()
         with torch.no_grad(), _autocast(dev, precision):
             z_val = net(va["x"]).float()
-        sharpe = loss.validation_sharpe(z_val, va["scale"], va["r_next"], va["mask"])
+        sharpe = loss.validation_sharpe(z_val, va["scale"], va["r_next"], va["mask"], val.max_weight)
         epochs_run = epoch + 1
         train_loss = total / max(count, 1)
         history.append({"epoch": epoch, "train_loss": train_loss, "val_sharpe": sharpe})
