@@ -32,8 +32,9 @@ def _register() -> None:
 
     _backtest.register(app)
     _run.register(app)
-    _data.register(app)
     _report.register(app)
+    _backtest.register_compare(app)
+    _data.register(app)
 
 
 _register()

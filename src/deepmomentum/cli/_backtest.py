@@ -14,7 +14,7 @@ from rich.table import Table
 from deepmomentum.cli._common import console, err_console, handle_errors, state
 from deepmomentum.cli._tables import metrics_json, metrics_table
 
-__all__ = ["default_run_dir", "register"]
+__all__ = ["default_run_dir", "register", "register_compare"]
 
 
 def default_run_dir(command: str) -> Path:
@@ -79,13 +79,13 @@ def _announce_data(data_dir: Path | None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Register ``backtest``, ``features``, ``demo`` and ``compare`` on ``app``."""
-    _compare_command(app)
+    """Register ``backtest``, ``features`` and ``demo`` on ``app``."""
 
     @app.command(
         epilog=(
             "Examples:\n\n"
-            "  deepmomentum backtest --data-dir ../shared/data/etf --start 2008-01-01 --out runs/etf\n\n"
+            "  deepmomentum backtest --data-dir ../shared/data/etf --quality spike=drop "
+            "--start 2008-01-01 --out runs/etf\n\n"
             "  deepmomentum backtest --strategy tsmom --cost-bps 0,1,2,3,5,10 --json\n\n"
             "  deepmomentum backtest --config my.toml --out runs/mine"
         )
@@ -144,7 +144,10 @@ def register(app: typer.Typer) -> None:
         _run_and_print(cfg, out or default_run_dir("backtest"), "backtest", report, as_json)
 
     @app.command(
-        epilog="Examples:\n\n  deepmomentum features --data-dir ../shared/data/etf --out features.parquet"
+        epilog=(
+            "Examples:\n\n"
+            "  deepmomentum features --data-dir ../shared/data/etf --quality spike=drop --out features.parquet"
+        )
     )
     @handle_errors
     def features(
@@ -208,7 +211,9 @@ def register(app: typer.Typer) -> None:
         run_and_print_models(cfg, out, report, as_json)
 
 
-def _compare_command(app: typer.Typer) -> None:
+def register_compare(app: typer.Typer) -> None:
+    """Register ``compare`` on ``app``."""
+
     @app.command(
         epilog=(
             "Examples:\n\n"
