@@ -146,7 +146,8 @@ def register(app: typer.Typer) -> None:
     @app.command(
         epilog=(
             "Examples:\n\n"
-            "  deepmomentum features --data-dir ../shared/data/etf --quality spike=drop --out features.parquet"
+            "  deepmomentum features --data-dir ../shared/data/etf --quality spike=drop "
+            "--out features.parquet"
         )
     )
     @handle_errors

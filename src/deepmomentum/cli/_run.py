@@ -149,7 +149,8 @@ def register(app: typer.Typer) -> None:
         epilog=(
             "Examples:\n\n"
             "  deepmomentum run --preset dmn-quick\n\n"
-            "  deepmomentum run --preset dmn-medium --data-dir ../shared/data/etf --quality spike=drop --out runs/dmn --seed 1\n\n"
+            "  deepmomentum run --preset dmn-medium --data-dir ../shared/data/etf --quality spike=drop "
+            "--out runs/dmn --seed 1\n\n"
             "  deepmomentum run --config my.toml --jobs 2 --device auto\n\n"
             "  deepmomentum run --preset dmn-paper --executor ray --ray-address auto\n\n"
             "  deepmomentum run --preset dmn-paper --storage postgresql://dm@dbhost/dm --out runs/a\n\n"
