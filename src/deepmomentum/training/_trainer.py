@@ -115,6 +115,22 @@ def _autocast(device: torch.device, precision: str) -> contextlib.AbstractContex
     return torch.autocast(device_type="cuda", dtype=dtype)
 
 
+def optimiser_step(
+    opt: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    loss: torch.Tensor,
+    net: torch.nn.Module,
+    max_norm: float,
+) -> None:
+    """One update: backward through the (possibly disabled) fp16 grad scaler, clip the norm, step."""
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    torch.nn.utils.clip_grad_norm_(net.parameters(), max_norm)
+    scaler.step(opt)
+    scaler.update()
+
+
 def _tensors(batch: SequenceBatch, device: torch.device) -> dict[str, torch.Tensor]:
     return {
         "x": torch.from_numpy(batch.x).to(device),
@@ -185,12 +201,7 @@ def train_network(
             value = loss(z, tr["scale"][idx], tr["r_next"][idx], tr["norm_ret"][idx], mask, train.max_weight)
             if penalty is not None:
                 value = value + penalty()
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(value).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(net.parameters(), params.max_grad_norm)
-            scaler.step(opt)
-            scaler.update()
+            optimiser_step(opt, scaler, value, net, params.max_grad_norm)
             total += float(value.detach())
             count += 1
         net.eval()

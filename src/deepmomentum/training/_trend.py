@@ -33,7 +33,7 @@ from deepmomentum.run._folder import atomic_write_bytes, atomic_write_text
 from deepmomentum.training._dataset import PanelArrays, build_panel
 from deepmomentum.training._executor import Executor
 from deepmomentum.training._tasks import Window
-from deepmomentum.training._trainer import _autocast, resolve_device, seed_everything
+from deepmomentum.training._trainer import _autocast, optimiser_step, resolve_device, seed_everything
 from deepmomentum.training._walkforward import make_windows
 
 __all__ = [
@@ -201,12 +201,7 @@ def _train(
                 loss, _ = _losses(
                     net, _gather(x, td[b], ta[b], params.lookback), y[td[b], ta[b]], params.magnitude_weight
                 )
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(net.parameters(), params.max_grad_norm)
-            scaler.step(opt)
-            scaler.update()
+            optimiser_step(opt, scaler, loss, net, params.max_grad_norm)
             total += float(loss.detach())
             count += 1
         net.eval()
