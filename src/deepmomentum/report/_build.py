@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from deepmomentum._io import atomic_write_text
 from deepmomentum.exceptions import DataError
 from deepmomentum.report._analysis import Analysis
 from deepmomentum.report._html import render_html
@@ -17,18 +16,6 @@ from deepmomentum.report._load import RunData, load_run
 __all__ = ["REPORT_NAME", "build_report", "summary_table"]
 
 REPORT_NAME = "report.html"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and a rename (never half-written)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _default_variant(run: RunData) -> str:
@@ -81,7 +68,7 @@ def build_report(run_dir: str | Path | RunData, png: bool = False) -> Path:
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     page = render_html(an, default, generated)
     target = run.path / REPORT_NAME
-    _write_atomic(target, page)
+    atomic_write_text(target, page)
     if png:
         from deepmomentum.report._png import write_pngs
 
