@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import warnings
@@ -133,6 +134,7 @@ def run_backtest(
     out: str | Path | None = None,
     data: MarketData | None = None,
     command: str = "backtest",
+    force: bool = False,
 ) -> BacktestRun:
     """Backtest the configured classical strategies at every cost level.
 
@@ -146,6 +148,8 @@ def run_backtest(
         Pre-loaded data; loaded from ``cfg.data`` if None.
     command : str
         Recorded in ``meta.json``.
+    force : bool, default False
+        Clear ``out`` first when it holds another run (see :meth:`RunFolder.claim`).
 
     Returns
     -------
@@ -153,10 +157,8 @@ def run_backtest(
     """
     started = utc_now()
     t0 = time.perf_counter()
-    folder = RunFolder(out) if out is not None else None
-    if folder is not None:
-        folder.start_log()
-    try:
+    folder = RunFolder.claim(out, "backtest", cfg, force=force) if out is not None else None
+    with folder.recording() if folder is not None else contextlib.nullcontext():
         data = load_market_logged(cfg.data, data)
         prices = data.tradable_prices
         signals = {name: get_strategy(name).signal(prices) for name in cfg.backtest.strategies}
@@ -181,6 +183,7 @@ def run_backtest(
             write_results(folder, data, result, bench, metrics, metrics_ex_post)
             folder.write_config(cfg)
             folder.write_meta(
+                kind="backtest",
                 command=command,
                 seed=cfg.seed,
                 reference=ref,
@@ -193,6 +196,3 @@ def run_backtest(
             run.path = folder.path
             log.info("wrote %s", folder.path)
         return run
-    finally:
-        if folder is not None:
-            folder.stop_log()

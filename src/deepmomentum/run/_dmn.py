@@ -52,6 +52,7 @@ def run_models(
     progress: Callable[..., None] | None = None,
     executor: Any = None,
     storage: str | None = None,
+    force: bool = False,
 ) -> BacktestRun:
     """Train every configured model walk-forward, then backtest them with the benchmarks.
 
@@ -74,6 +75,8 @@ def run_models(
     storage : str, optional
         Optuna storage URL; default ``cfg.training.storage``, else SQLite
         ``optuna.db`` in the run folder.
+    force : bool, default False
+        Clear ``out`` first when it holds another run (see :meth:`RunFolder.claim`).
 
     Returns
     -------
@@ -93,15 +96,14 @@ def run_models(
         raise ConfigError(f"model names clash with benchmark strategies: {sorted(clash)}")
     started = utc_now()
     t0 = time.perf_counter()
-    folder = RunFolder(out)
-    folder.start_log()
+    folder = RunFolder.claim(out, "dmn", cfg, _volatile_keys(cfg), force=force)
     notify = progress or (lambda *a, **k: None)
-    try:
-        folder.check_same_config(cfg, _volatile_keys(cfg))
+    with folder.recording():
         folder.write_config(cfg)
         data = load_market_logged(cfg.data, data)
         folder.check_same_data(data.fingerprint())
         folder.write_meta(
+            kind="dmn",
             command="run",
             seed=cfg.seed,
             started_at=started,
@@ -184,5 +186,3 @@ def run_models(
             elapsed_s=round(time.perf_counter() - t0, 3),
         )
         return BacktestRun(cfg, data, result, metrics, metrics_ex_post, bench, folder.path)
-    finally:
-        folder.stop_log()

@@ -5,14 +5,18 @@ See ``docs/run-folder.md`` for the layout every command writes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import math
 import platform
+import shutil
+import tomllib
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel
@@ -21,7 +25,9 @@ from deepmomentum._io import atomic_path as _atomic_path
 from deepmomentum._io import atomic_write_bytes, atomic_write_text
 
 __all__ = [
+    "RUN_KINDS",
     "RunFolder",
+    "RunKind",
     "atomic_write_bytes",
     "atomic_write_text",
     "package_versions",
@@ -29,6 +35,16 @@ __all__ = [
 ]
 
 LOGGER_NAME = "deepmomentum"
+
+RunKind = Literal["backtest", "dmn", "managed_futures"]
+RUN_KINDS: tuple[str, ...] = ("backtest", "dmn", "managed_futures")
+_KIND_LABEL = {
+    "backtest": "classical backtest (`deepmomentum backtest`)",
+    "dmn": "Deep Momentum Network run (`deepmomentum run`)",
+    "managed_futures": "managed-futures run (`deepmomentum run`)",
+}
+# Files a run writes before it has produced anything: a failed run holding only these left nothing of value.
+_BOOKKEEPING = frozenset({"run.log", "config.toml", "meta.json"})
 
 
 def utc_now() -> str:
@@ -79,6 +95,42 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def recorded_kind(path: Path) -> str | None:
+    """The kind of run a folder holds (``meta.json``'s ``kind``, else inferred), or None.
+
+    Folders written before ``kind`` was recorded are read from ``meta.json``'s
+    ``command`` / ``pipeline`` or, failing that, from ``config.toml``'s tables.
+    """
+    meta_path, cfg_path = path / "meta.json", path / "config.toml"
+    meta: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        meta = json.loads(meta_path.read_text())
+    if meta.get("kind") in RUN_KINDS:
+        return str(meta["kind"])
+    if meta.get("pipeline") == "managed_futures":
+        return "managed_futures"
+    if meta.get("command") in ("backtest", "demo") and not (path / "models").is_dir():
+        return "backtest"
+    raw: dict[str, Any] | None = None
+    with contextlib.suppress(OSError, ValueError):
+        raw = tomllib.loads(cfg_path.read_text())
+    if raw is not None:
+        if raw.get("managed_futures"):
+            return "managed_futures"
+        return "dmn" if raw.get("models") else "backtest"
+    if meta.get("command") == "run":
+        return "dmn"
+    return None
+
+
+def free_sibling(path: Path) -> Path:
+    """``path-2``, ``path-3``... : the first name beside ``path`` that does not exist."""
+    k = 2
+    while (candidate := path.with_name(f"{path.name}-{k}")).exists():
+        k += 1
+    return candidate
+
+
 class RunFolder:
     """A run's output folder; every write is atomic.
 
@@ -92,6 +144,111 @@ class RunFolder:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._log_handler: logging.Handler | None = None
+        self._created = False
+
+    @classmethod
+    def claim(
+        cls,
+        path: str | Path,
+        kind: RunKind,
+        cfg: BaseModel,
+        volatile: tuple[str, ...] = (),
+        force: bool = False,
+    ) -> RunFolder:
+        """Open ``path`` for a run of ``kind``, refusing to mix it with another run.
+
+        A folder that holds a different kind of run, or the same kind with other
+        settings (see :meth:`check_same_config`), is refused with a message that
+        names it and suggests a new one: writing into it would replace some of
+        its files and leave others behind. The same kind with the same settings
+        is a resume; for a backtest, which has nothing to resume, the folder is
+        cleared and written again.
+
+        Parameters
+        ----------
+        path : str or Path
+            The run folder.
+        kind : {"backtest", "dmn", "managed_futures"}
+            What is about to be written (recorded in ``meta.json``).
+        cfg : BaseModel
+            The configuration about to run.
+        volatile : tuple of str
+            Dotted configuration keys that may differ on a resume.
+        force : bool, default False
+            Clear a folder holding another run first, so that nothing stale
+            survives. Folders that hold no run are never cleared.
+
+        Raises
+        ------
+        ConfigError
+            ``path`` is a file, a folder holding files of no run, or another run.
+        """
+        from deepmomentum.exceptions import ConfigError
+
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise ConfigError(
+                f"{path} is a file, not a run folder; give --out a folder path such as {free_sibling(path)}"
+            )
+        created = not path.exists() or not any(path.iterdir())
+        if not created:
+            old_kind = recorded_kind(path)
+            others = [p.name for p in path.iterdir() if p.name not in _BOOKKEEPING]
+            if old_kind is None and others:
+                raise ConfigError(
+                    f"{path} is not empty and holds no run ({len(others)} other entries, e.g. "
+                    f"{sorted(others)[0]!r}); nothing was written. Give --out a new folder such as "
+                    f"{free_sibling(path)}"
+                )
+            if force:
+                _clear(path)
+                created = True
+            elif old_kind is not None and old_kind != kind:
+                raise ConfigError(
+                    f"{path} holds a {_KIND_LABEL[old_kind]}; writing a {_KIND_LABEL[kind]} there would "
+                    f"replace some of its files and leave others behind. Use a new --out such as "
+                    f"{free_sibling(path)}, or --force to clear the folder first"
+                )
+        folder = cls(path)
+        folder._created = created
+        if not created:
+            folder.check_same_config(cfg, volatile)
+            if kind == "backtest":  # nothing to resume: rewrite from scratch so no stale file survives
+                _clear(path)
+        return folder
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[logging.Logger]:
+        """Log to ``run.log`` while the body runs; record a failure there.
+
+        On an error (or Ctrl-C) the message goes to ``run.log``, with the
+        traceback for unexpected errors. A folder this run created that holds
+        nothing but book-keeping files (``run.log``, ``config.toml``,
+        ``meta.json``) is then removed, so a failed command leaves no empty
+        run behind; a folder with results (finished walk-forward tasks) is kept
+        so that a rerun resumes it.
+        """
+        from deepmomentum.exceptions import DeepMomentumError
+
+        logger = self.start_log()
+        try:
+            yield logger
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                logger.warning("interrupted: progress so far is saved; rerun the same command to resume")
+            else:
+                unexpected = not isinstance(exc, DeepMomentumError)
+                logger.error("failed: %s: %s", type(exc).__name__, exc, exc_info=unexpected)
+            self.stop_log()
+            if self._created and not self.produced():
+                shutil.rmtree(self.path, ignore_errors=True)
+            raise
+        finally:
+            self.stop_log()
+
+    def produced(self) -> bool:
+        """True when the folder holds anything beyond book-keeping files."""
+        return any(p.name not in _BOOKKEEPING for p in self.path.iterdir() if not p.name.startswith("."))
 
     def __truediv__(self, name: str) -> Path:
         return self.path / name
@@ -170,9 +327,9 @@ class RunFolder:
             shown = ", ".join(f"{k} ({old.get(k)!r} -> {new.get(k)!r})" for k in keys[:4])
             more = f" and {len(keys) - 4} more" if len(keys) > 4 else ""
             raise ConfigError(
-                f"{self.path} holds a run with other settings: {shown}{more}. Its finished models "
-                "would be reused for the wrong settings; use a new --out, or --resume "
-                f"{self.path} to continue that run unchanged"
+                f"{self.path} holds a run with other settings: {shown}{more}. Its results would be "
+                f"mixed with this run's; use a new --out such as {free_sibling(self.path)}, --resume "
+                f"{self.path} to continue that run unchanged, or --force to replace it"
             )
 
     def check_same_data(self, fingerprint: str) -> None:
@@ -186,7 +343,7 @@ class RunFolder:
             raise ConfigError(
                 f"{self.path} holds a run on other data (price fingerprint {old[:12]}..., now "
                 f"{fingerprint[:12]}...); its finished models would be reused for the wrong data. "
-                "Use a new --out"
+                f"Use a new --out such as {free_sibling(self.path)}, or --force to replace it"
             )
 
     def start_log(self, level: int = logging.INFO) -> logging.Logger:
@@ -200,9 +357,18 @@ class RunFolder:
         self._log_handler = handler
         return logger
 
-    def stop_log(self) -> None:
+    def stop_log(self) -> None:  # idempotent: recording() calls it on failure and on exit
         """Detach the log file handler."""
         if self._log_handler is not None:
             logging.getLogger(LOGGER_NAME).removeHandler(self._log_handler)
             self._log_handler.close()
             self._log_handler = None
+
+
+def _clear(path: Path) -> None:
+    """Delete everything inside a run folder (``--force``), keeping the folder itself."""
+    for entry in path.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()

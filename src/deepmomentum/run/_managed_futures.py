@@ -125,6 +125,7 @@ def run_managed_futures(
     data: MarketData | None = None,
     progress: Callable[..., None] | None = None,
     executor: Any = None,
+    force: bool = False,
 ) -> ManagedFuturesRun:
     """Run the managed-futures system walk-forward and write the run folder.
 
@@ -140,6 +141,8 @@ def run_managed_futures(
     progress : callable, optional
         ``progress(event, **info)`` (``window``, ``task``).
     executor : Executor, optional
+    force : bool, default False
+        Clear ``out`` first when it holds another run (see :meth:`RunFolder.claim`).
 
     Returns
     -------
@@ -167,11 +170,9 @@ def run_managed_futures(
         )
     started = utc_now()
     t0 = time.perf_counter()
-    folder = RunFolder(out)
-    folder.start_log()
+    folder = RunFolder.claim(out, "managed_futures", cfg, _volatile_keys(cfg), force=force)
     notes: list[str] = []
-    try:
-        folder.check_same_config(cfg, _volatile_keys(cfg))
+    with folder.recording():
         folder.write_config(cfg)
         data = load_market_logged(cfg.data, data)
         folder.check_same_data(data.fingerprint())
@@ -182,6 +183,7 @@ def run_managed_futures(
         sectors = [data.universe[s].sector for s in symbols]
         index = pd.DatetimeIndex(prices.index)
         folder.write_meta(
+            kind="managed_futures",
             command="run",
             pipeline="managed_futures",
             weight_convention="nav",
@@ -415,5 +417,3 @@ def run_managed_futures(
             rebalances=reb,
             notes=notes,
         )
-    finally:
-        folder.stop_log()
