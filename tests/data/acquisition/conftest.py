@@ -8,6 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -16,28 +17,21 @@ import pytest
 
 API_KEY = "SECRETKEY9f3c2d71ab"
 
-RATE_NOTE = {
-    "Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and "
-    "500 calls per day. Please visit https://www.alphavantage.co/premium/ if you would like to target a "
-    "higher API call frequency."
-}
-DAILY_QUOTA = {
-    "Information": "Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. "
-    "Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove "
-    "all daily rate limits."
-}
-PREMIUM = {
-    "Information": "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of "
-    "the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints"
-}
-BAD_SYMBOL = {
-    "Error Message": "Invalid API call. Please retry or visit the documentation "
-    "(https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY."
-}
-BAD_KEY = {
-    "Error Message": "the parameter apikey is invalid or missing. Please claim your free API key on "
-    "(https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds."
-}
+FIXTURES = Path(__file__).parent / "fixtures" / "alphavantage"
+
+
+def recorded(name: str) -> dict[str, str]:
+    """A recorded Alpha Vantage error body (``fixtures/alphavantage/<name>.json``)."""
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# Real bodies of each message kind (see fixtures/alphavantage/README.md).
+BURST = recorded("burst")
+RATE_NOTE = recorded("rate_limit_note")
+DAILY_QUOTA = recorded("daily_quota")
+PREMIUM = recorded("premium_endpoint")
+BAD_SYMBOL = recorded("unknown_symbol")
+BAD_KEY = recorded("invalid_key")
 
 
 def bdays(n: int, end: pd.Timestamp | None = None) -> pd.DatetimeIndex:

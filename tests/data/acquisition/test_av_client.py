@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
-from conftest import API_KEY, BAD_KEY, BAD_SYMBOL, DAILY_QUOTA, PREMIUM, RATE_NOTE, FakeAlphaVantage
+from conftest import (
+    API_KEY,
+    BAD_KEY,
+    BAD_SYMBOL,
+    BURST,
+    DAILY_QUOTA,
+    PREMIUM,
+    RATE_NOTE,
+    FakeAlphaVantage,
+    recorded,
+)
 from deepmomentum.data.acquisition import (
     AlphaVantageClient,
+    AlphaVantageSource,
     FetchError,
     InvalidApiKeyError,
     PremiumEndpointError,
     RateLimiter,
     RateLimitError,
+    SeriesSpec,
+    SeriesStore,
     UnknownSymbolError,
+    fetch_all,
 )
+from deepmomentum.data.acquisition._alphavantage import classify_answer
 
 UNLIMITED = dict(per_minute=None, per_day=None)
 
@@ -203,3 +219,119 @@ def test_endpoint_helpers_hit_the_right_functions(fake_av: FakeAlphaVantage) -> 
     assert fake_av.requests[1]["interval"] == "daily" and fake_av.requests[2]["maturity"] == "10year"
     with pytest.raises(UnknownSymbolError):
         c.commodity("GOLDX")
+
+
+# ----------------------------------------------------------------- recorded message kinds
+
+OUTPUTSIZE_FULL = {
+    "Information": "Thank you for using Alpha Vantage! The **outputsize=full** parameter value is a premium "
+    "feature for the TIME_SERIES_DAILY endpoint."
+}
+
+
+@pytest.mark.parametrize(
+    ("payload", "kind"),
+    [
+        (BURST, "burst"),
+        (RATE_NOTE, "rate_limit"),
+        (DAILY_QUOTA, "daily_quota"),
+        (PREMIUM, "premium"),
+        (OUTPUTSIZE_FULL, "premium"),
+        (BAD_KEY, "invalid_key"),
+        (BAD_SYMBOL, "unknown_symbol"),
+        ({"Information": "Something new from Alpha Vantage."}, "error"),
+        ({"Meta Data": {}, "Time Series (Daily)": {}}, None),
+    ],
+    ids=["burst", "note", "daily", "premium", "outputsize", "key", "symbol", "other", "data"],
+)
+def test_recorded_answers_are_classified(payload: dict, kind: str | None) -> None:
+    assert classify_answer(payload) == kind
+
+
+def test_every_recorded_fixture_is_covered() -> None:
+    names = {p.stem for p in (Path(__file__).parent / "fixtures" / "alphavantage").glob("*.json")}
+    assert names == {
+        "burst",
+        "rate_limit_note",
+        "daily_quota",
+        "premium_endpoint",
+        "invalid_key",
+        "unknown_symbol",
+    }
+    assert recorded("burst") == BURST
+
+
+def test_burst_mentions_premium_but_is_not_a_premium_error() -> None:
+    # The burst text ends "... unlock all premium endpoints": only "a premium endpoint" is one.
+    assert "premium endpoints" in BURST["Information"]
+    assert classify_answer(BURST) == "burst"
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "match"),
+    [
+        ("daily_quota", RateLimitError, r"daily Alpha Vantage quota is spent.*rerun tomorrow"),
+        ("premium_endpoint", PremiumEndpointError, "premium"),
+        ("invalid_key", InvalidApiKeyError, "rejected"),
+        ("unknown_symbol", UnknownSymbolError, "does not know this symbol"),
+    ],
+)
+def test_final_answers_are_not_retried(
+    fake_av: FakeAlphaVantage, name: str, error: type[Exception], match: str
+) -> None:
+    fake_av.script["TIME_SERIES_DAILY:SPY"] = [recorded(name)]
+    slept: list[float] = []
+    with pytest.raises(error, match=match):
+        client(fake_av, sleep=slept.append).daily("SPY")
+    assert fake_av.count() == 1 and slept == []
+
+
+def test_burst_then_success_waits_and_fetches(fake_av: FakeAlphaVantage) -> None:
+    ok = fake_av.default_answer({"function": "TIME_SERIES_DAILY", "symbol": "SPY"})
+    fake_av.script["TIME_SERIES_DAILY:SPY"] = [BURST, ok]
+    slept: list[float] = []
+    frame = client(fake_av, sleep=slept.append).daily("SPY")
+    assert len(frame) == fake_av.n_days
+    assert fake_av.count("TIME_SERIES_DAILY:SPY") == 2
+    assert slept == [1.0]  # at least a second (1 request per second), though backoff is 1 ms
+
+
+def test_persistent_burst_backs_off_then_is_a_rate_limit(fake_av: FakeAlphaVantage) -> None:
+    fake_av.script["TIME_SERIES_DAILY:SPY"] = [BURST]
+    slept: list[float] = []
+    with pytest.raises(RateLimitError, match=r"failed after 3 tries.*1 request per second") as info:
+        client(fake_av, sleep=slept.append).daily("SPY")
+    assert not isinstance(info.value, PremiumEndpointError)
+    assert slept == [1.0, 2.0] and fake_av.count() == 3
+
+
+def test_burst_in_a_fetch_run_continues_with_the_symbol(tmp_path: Path, fake_av: FakeAlphaVantage) -> None:
+    ok = fake_av.default_answer({"function": "TIME_SERIES_DAILY", "symbol": "SPY"})
+    fake_av.script["TIME_SERIES_DAILY:SPY"] = [BURST, ok]
+    slept: list[float] = []
+    source = AlphaVantageSource(client(fake_av, sleep=slept.append, max_retries=1))
+    statuses = fetch_all(
+        [SeriesSpec("SPY"), SeriesSpec("TLT")], {"alphavantage": source}, SeriesStore(tmp_path)
+    )
+    assert [s.status for s in statuses] == ["fetched", "fetched"]
+    assert fake_av.count("TIME_SERIES_DAILY:SPY") == 2 and fake_av.count("TIME_SERIES_DAILY:TLT") == 1
+    assert slept == [1.0]
+
+
+def test_limiter_spaces_requests_by_min_interval() -> None:
+    now = [100.0]
+    waits: list[float] = []
+
+    def sleep(s: float) -> None:
+        waits.append(s)
+        now[0] += s
+
+    lim = RateLimiter(per_minute=None, per_day=None, min_interval=1.0, clock=lambda: now[0], sleep=sleep)
+    lim.acquire()
+    now[0] += 0.25
+    lim.acquire()
+    assert waits == [pytest.approx(0.75)]
+    now[0] += 5.0
+    lim.acquire()
+    assert len(waits) == 1
+    assert RateLimiter.free().min_interval == 1.0 and RateLimiter.premium().min_interval == 0.0

@@ -40,7 +40,9 @@ __all__ = [
     "ECONOMIC_ENDPOINTS",
     "AlphaVantageClient",
     "AlphaVantageSource",
+    "AnswerKind",
     "RateLimiter",
+    "classify_answer",
     "parse_daily",
     "parse_fx_daily",
     "parse_news_sentiment",
@@ -93,6 +95,9 @@ _ADJUSTED_FIELDS = {
     "8. split coefficient": "split_coefficient",
 }
 _FX_FIELDS = {"1. open": "open", "2. high": "high", "3. low": "low", "4. close": "close"}
+
+#: Seconds to wait after a burst-limit answer before the first retry (free tier: 1 request a second).
+BURST_WAIT_S = 1.0
 
 # Alpha Vantage's compact answer holds the latest 100 data points; ask for it only
 # when the cache reaches back within this many business days.
@@ -299,6 +304,9 @@ class RateLimiter:
     clock : callable, default time.time
         Seconds since the epoch.
     sleep : callable, default time.sleep
+    min_interval : float, default 0
+        Least seconds between two requests (the free tier answers a burst faster
+        than 1 a second with a rate-limit note; :meth:`free` sets 1).
     """
 
     def __init__(
@@ -307,19 +315,22 @@ class RateLimiter:
         per_day: int | None = 25,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        min_interval: float = 0.0,
     ) -> None:
         self.per_minute = per_minute
         self.per_day = per_day
         self.clock = clock
         self.sleep = sleep
+        self.min_interval = min_interval
+        self._last: float | None = None
         self._recent: deque[float] = deque()
         self._day: int | None = None
         self._today_count = 0
 
     @classmethod
     def free(cls) -> RateLimiter:
-        """Free-tier limits: 5 requests a minute, 25 a day."""
-        return cls(per_minute=5, per_day=25)
+        """Free-tier limits: 5 requests a minute, 25 a day, 1 a second."""
+        return cls(per_minute=5, per_day=25, min_interval=1.0)
 
     @classmethod
     def premium(cls, per_minute: int = 75) -> RateLimiter:
@@ -357,7 +368,70 @@ class RateLimiter:
                 self.sleep(max(60.0 - (now - self._recent[0]), 0.0) + 0.01)
                 now = self.clock()
             self._recent.append(now)
+        if self.min_interval > 0 and self._last is not None and now - self._last < self.min_interval:
+            self.sleep(self.min_interval - (now - self._last))
+            now = self.clock()
+        self._last = now
         self._today_count += 1
+
+
+# --------------------------------------------------------------------------- answer kinds
+
+#: What an Alpha Vantage error body means (see :func:`classify_answer`).
+AnswerKind = Literal[
+    "burst", "rate_limit", "daily_quota", "premium", "invalid_key", "demo_key", "unknown_symbol", "error"
+]
+_MESSAGE_FIELDS = ("Error Message", "Note", "Information")
+
+
+def _message(payload: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first message field of an answer and its text, or None for a data answer."""
+    for field_name in _MESSAGE_FIELDS:
+        raw = payload.get(field_name)
+        if isinstance(raw, str):
+            return field_name, raw.strip()
+    return None
+
+
+def classify_answer(payload: Mapping[str, Any]) -> AnswerKind | None:
+    """What kind of message an Alpha Vantage answer carries.
+
+    Parameters
+    ----------
+    payload : mapping
+        The decoded JSON answer.
+
+    Returns
+    -------
+    str or None
+        None for a data answer. ``"burst"``: more than 1 request a second (retry
+        after a second); ``"rate_limit"``: the per-minute note (retry with
+        backoff); ``"daily_quota"``: the day's requests are spent (stop);
+        ``"premium"``: the endpoint or option needs a premium plan;
+        ``"invalid_key"``, ``"demo_key"``, ``"unknown_symbol"``; ``"error"``: any
+        other message.
+    """
+    found = _message(payload)
+    if found is None:
+        return None
+    field_name, text = found
+    low = text.lower()
+    if "apikey" in low.replace(" ", "") and ("invalid" in low or "missing" in low):
+        return "invalid_key"
+    if "demo" in low and "api key" in low:
+        return "demo_key"
+    # Burst and quota texts end "... unlock all premium endpoints": match the claim, not the word.
+    if "is a premium endpoint" in low or "premium feature" in low or "premium-only" in low:
+        return "premium"
+    if field_name == "Error Message":
+        return "unknown_symbol" if "invalid api call" in low else "error"
+    if "per second" in low or "sparingly" in low or "spreading out" in low:
+        return "burst"
+    if "per day" in low and "per minute" not in low:
+        return "daily_quota"
+    if any(w in low for w in ("rate limit", "call frequency", "per minute", "requests")):
+        return "rate_limit"
+    return "error"
 
 
 # --------------------------------------------------------------------------- client
@@ -492,50 +566,38 @@ class AlphaVantageClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _classify(self, payload: Mapping[str, Any], what: str) -> tuple[FetchError | None, bool]:
-        """The error an answer body carries, and whether a retry may help."""
-        key = self._api_key or os.environ.get(ENV_API_KEY, "")
-        for field_name in ("Error Message", "Note", "Information"):
-            raw = payload.get(field_name)
-            if not isinstance(raw, str):
-                continue
-            text = _redact(raw.strip(), key)
-            low = text.lower()
-            said = f"Alpha Vantage says: {text!r}"
-            if "apikey" in low.replace(" ", "") and ("invalid" in low or "missing" in low):
-                return InvalidApiKeyError(
-                    f"{what}: the API key was rejected ({said}); check {ENV_API_KEY}"
-                ), False
-            if "demo" in low and "api key" in low:
-                return InvalidApiKeyError(
-                    f"{what}: the demo key only serves the documentation's examples; set {ENV_API_KEY} "
-                    "to your own free key"
-                ), False
-            if "premium endpoint" in low or "premium feature" in low or "premium-only" in low:
-                return PremiumEndpointError(
-                    f"{what}: this endpoint or option needs a premium Alpha Vantage plan ({said}); "
-                    "set premium = false to use the free endpoints, or use --source yahoo"
-                ), False
-            if field_name == "Error Message":
-                if "invalid api call" in low:
-                    return UnknownSymbolError(
-                        f"{what}: Alpha Vantage does not know this symbol ({said}); check the ticker "
-                        "(FX pairs as EUR/USD via FX_DAILY, commodities as BRENT, WTI, ...)"
-                    ), False
-                return AlphaVantageError(f"{what}: {said}"), False
-            per_day = "per day" in low and "per minute" not in low and "per second" not in low
-            if per_day:
-                return RateLimitError(
-                    f"{what}: the daily Alpha Vantage quota is spent ({said}); series fetched so far are "
-                    "kept: rerun tomorrow to continue, or use a premium key"
-                ), False
-            if any(
-                w in low
-                for w in ("rate limit", "call frequency", "per minute", "per second", "sparingly", "requests")
-            ):
-                return RateLimitError(f"{what}: rate limited ({said})"), True
-            return AlphaVantageError(f"{what}: {said}"), False
-        return None, False
+    def _classify(self, payload: Mapping[str, Any], what: str) -> tuple[FetchError | None, AnswerKind | None]:
+        """The error an answer body carries (None for data), and its kind."""
+        kind = classify_answer(payload)
+        found = _message(payload)
+        if kind is None or found is None:
+            return None, None
+        text = _redact(found[1], self._api_key or os.environ.get(ENV_API_KEY, ""))
+        said = f"Alpha Vantage says: {text!r}"
+        errors: dict[str, FetchError] = {
+            "invalid_key": InvalidApiKeyError(
+                f"{what}: the API key was rejected ({said}); check {ENV_API_KEY}"
+            ),
+            "demo_key": InvalidApiKeyError(
+                f"{what}: the demo key only serves the documentation's examples; set {ENV_API_KEY} "
+                "to your own free key"
+            ),
+            "premium": PremiumEndpointError(
+                f"{what}: this endpoint or option needs a premium Alpha Vantage plan ({said}); "
+                "set premium = false to use the free endpoints, or use --source yahoo"
+            ),
+            "unknown_symbol": UnknownSymbolError(
+                f"{what}: Alpha Vantage does not know this symbol ({said}); check the ticker "
+                "(FX pairs as EUR/USD via FX_DAILY, commodities as BRENT, WTI, ...)"
+            ),
+            "daily_quota": RateLimitError(
+                f"{what}: the daily Alpha Vantage quota is spent ({said}); series fetched so far are "
+                "kept: rerun tomorrow to continue, or use a premium key"
+            ),
+            "burst": RateLimitError(f"{what}: rate limited, too many requests a second ({said})"),
+            "rate_limit": RateLimitError(f"{what}: rate limited ({said})"),
+        }
+        return errors.get(kind, AlphaVantageError(f"{what}: {said}")), kind
 
     def request(self, params: Mapping[str, str], what: str | None = None) -> dict[str, Any]:
         """GET ``/query`` with ``params`` (the key is added below the logging) and decode it.
@@ -563,10 +625,14 @@ class AlphaVantageClient:
         if self.limiter is None:
             self.limiter = limiter
         problem = "no answer"
+        kind: AnswerKind | None = None
         tries = self.max_retries + 1
         for attempt in range(tries):
             if attempt:
-                self.sleep(min(self.backoff * 2 ** (attempt - 1), self.max_backoff))
+                # A burst limit clears within a second; other problems get the longer backoff.
+                base = BURST_WAIT_S if kind == "burst" else self.backoff
+                self.sleep(min(base * 2 ** (attempt - 1), self.max_backoff))
+            kind = None
             limiter.acquire()
             self.requests_made += 1
             try:
@@ -595,15 +661,18 @@ class AlphaVantageClient:
             if not isinstance(payload, dict):
                 problem = f"the answer was a JSON {type(payload).__name__}, not an object"
                 continue
-            error, retry = self._classify(payload, what)
+            error, kind = self._classify(payload, what)
             if error is None:
                 return payload
-            if not retry:
+            if kind not in ("burst", "rate_limit"):
                 raise error
             problem = str(error)
         msg = f"{what}: failed after {tries} tries; last problem: {problem}"
-        if "rate limited" in problem:
-            raise RateLimitError(msg + "; wait a minute and rerun (finished series are kept)")
+        if kind in ("burst", "rate_limit"):
+            raise RateLimitError(
+                msg + "; wait a minute and rerun (finished series are kept; if the daily quota is "
+                "spent, rerun tomorrow)"
+            )
         raise FetchError(msg + "; rerun later (finished series are kept)")
 
     # -- endpoints
