@@ -1,5 +1,11 @@
 """Performance measures (definitions equal to empyrical-reloaded's)."""
 
+from deepmomentum.metrics._inference import (
+    SharpeInterval,
+    SharpeIntervalFunction,
+    sharpe_interval,
+    sharpe_standard_error,
+)
 from deepmomentum.metrics._measures import (
     METRIC_NAMES,
     annual_return,
@@ -16,20 +22,46 @@ from deepmomentum.metrics._measures import (
     skewness,
     sortino_ratio,
 )
+from deepmomentum.metrics._risk import (
+    HALF_YEAR,
+    alpha_beta,
+    conditional_value_at_risk,
+    information_ratio,
+    kurtosis,
+    rolling_beta,
+    rolling_volatility,
+    tail_ratio,
+    top_drawdowns,
+    value_at_risk,
+)
 
 __all__ = [
+    "HALF_YEAR",
     "METRIC_NAMES",
+    "SharpeInterval",
+    "SharpeIntervalFunction",
+    "alpha_beta",
     "annual_return",
     "annual_volatility",
     "beta",
     "calmar_ratio",
+    "conditional_value_at_risk",
     "correlation",
     "drawdown_series",
+    "information_ratio",
+    "kurtosis",
     "max_drawdown",
     "pct_positive",
     "performance_summary",
+    "rolling_beta",
     "rolling_sharpe",
+    "rolling_volatility",
+    "sharpe_interval",
     "sharpe_ratio",
+    "sharpe_standard_error",
     "skewness",
     "sortino_ratio",
+    "tail_ratio",
+    "top_drawdowns",
+    "value_at_risk",
 ]
