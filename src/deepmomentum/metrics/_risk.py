@@ -153,9 +153,8 @@ def rolling_beta(returns: pd.Series, reference: pd.Series, window: int = HALF_YE
     both = returns.notna() & ref.notna()
     x = returns.where(both)
     y = ref.where(both)
-    roll = {"window": window, "min_periods": window}
-    cov = x.rolling(**roll).cov(y)
-    var = y.rolling(**roll).var()
+    cov = x.rolling(window, min_periods=window).cov(y)
+    var = y.rolling(window, min_periods=window).var()
     out: pd.Series = cov / var.where(var > 0)
     return out
 
