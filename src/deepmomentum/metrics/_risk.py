@@ -89,7 +89,7 @@ def kurtosis(returns: pd.Series | np.ndarray) -> float:
     r = _clean(returns)
     if r.size < 4:
         return float("nan")
-    return float(pd.Series(r).kurt())
+    return float(pd.Series(r).kurt())  # type: ignore[arg-type]
 
 
 def alpha_beta(
