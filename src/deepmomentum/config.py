@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from deepmomentum._validation import format_validation_error
 from deepmomentum.exceptions import ConfigError
 
 __all__ = [
@@ -290,13 +292,44 @@ class RunConfig(_Strict):
         None, description="ML-enhanced ETF managed futures (runs instead of [[models]])."
     )
 
+    def with_overrides(
+        self, overrides: Mapping[str, Any], names: Mapping[str, str] | None = None
+    ) -> RunConfig:
+        """A validated copy with dotted keys replaced (``{"backtest.vol_target": 0.1}``).
 
-def _format_errors(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        lines.append(f"{loc}: {err['msg']}")
-    return "; ".join(lines)
+        Parameters
+        ----------
+        overrides : mapping of str to Any
+            Dotted key -> new value; None values are skipped (option not given).
+        names : mapping of str to str, optional
+            Dotted key -> what the user typed (e.g. ``--vol-target``), used in
+            error messages instead of the key.
+
+        Raises
+        ------
+        ConfigError
+            One line per invalid value, naming the option or key and what is
+            allowed (e.g. ``--cost-bps: cost levels must be >= 0 bp (got [-5.0])``).
+        """
+        data = self.model_dump(mode="python", exclude_none=False)
+        data["acquisition"] = self.acquisition
+        data["data"]["acquisition"] = self.data.acquisition
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            *parents, last = key.split(".")
+            node = data
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[last] = value
+        try:
+            return type(self).model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc, type(self), names)) from None
+
+
+def _format_errors(exc: ValidationError, model: type[BaseModel] = BaseModel) -> str:
+    return format_validation_error(exc, model)
 
 
 def load_config(path: str | Path, model: type[RunConfig] = RunConfig) -> RunConfig:
@@ -324,7 +357,7 @@ def parse_config(
     try:
         cfg = model.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_format_errors(exc)}") from None
+        raise ConfigError(f"{source}: {_format_errors(exc, model)}") from None
     if base is not None and cfg.data.data_dir is not None and not cfg.data.data_dir.is_absolute():
         cfg.data.data_dir = (base / cfg.data.data_dir).resolve()
     if base is not None:
