@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from deepmomentum.data._market import MarketData
+from deepmomentum.data._price_formats import decimal_commas_to_points, parse_dates, sniff_separator
 from deepmomentum.data._universe import Instrument, Role, Universe
 from deepmomentum.exceptions import DataError, DataWarning, ShortHistoryWarning
 
@@ -151,18 +152,27 @@ def read_price_file(path: Path, require_positive: bool = True) -> pd.Series:
     -------
     pd.Series
         Positive adjusted closes indexed by a sorted, unique DatetimeIndex.
+
+    Notes
+    -----
+    A CSV file may be separated by ``,``, ``;`` or tabs, use decimal commas in a
+    ``;`` or tab file, and write dates as ISO or day/month/year (see
+    :mod:`deepmomentum.data._price_formats`); a non-ISO file says which format
+    was read in one :class:`~deepmomentum.exceptions.DataWarning`.
     """
     if not path.is_file():
         raise DataError("price file not found", path)
     if path.stat().st_size == 0:
         raise DataError("the file is empty; refetch or export it again (expected Date,Close rows)", path)
+    sep: str | None = None  # None: parquet
     try:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
             if not isinstance(frame.index, pd.RangeIndex):
                 frame = frame.reset_index()
         else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            sep = sniff_separator(path)
+            frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         raise DataError(
             "the file is empty; refetch or export it again (expected Date,Close rows)", path
@@ -190,18 +200,7 @@ def read_price_file(path: Path, require_positive: bool = True) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw_dates):
         dates = pd.DatetimeIndex(raw_dates)
     else:
-        text = raw_dates.astype(str).str.strip()
-        dates = pd.DatetimeIndex(pd.to_datetime(text, errors="coerce", format="ISO8601"))
-        if dates.isna().any():
-            dates = pd.DatetimeIndex(pd.to_datetime(text, errors="coerce", format="mixed"))
-        bad = np.flatnonzero(dates.isna())
-        if bad.size:
-            i = int(bad[0])
-            raise DataError(
-                f"column {date_col!r}, row {i + 2}: cannot parse date {text.iloc[i]!r}; "
-                "use ISO dates such as 2020-01-31",
-                path,
-            )
+        dates = parse_dates(raw_dates.astype(str).str.strip(), date_col, path)
     if dates.tz is not None:
         dates = dates.tz_localize(None)
     dates = dates.normalize()
@@ -212,6 +211,8 @@ def read_price_file(path: Path, require_positive: bool = True) -> pd.Series:
         blank = np.isnan(values)
     else:
         text = raw_prices.astype(str).str.strip()
+        if sep in (";", "\t"):
+            text = decimal_commas_to_points(text, price_col, path)
         blank = text.isin(["", ".", "nan", "NaN", "null", "None"]).to_numpy()
         numeric = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype="float64")
         bad = np.flatnonzero(np.isnan(numeric) & ~blank)
