@@ -155,6 +155,10 @@ def test_formats_parse(
             "Date,Close\n30/01/2015,1\n02/01/2015 10:00,2\nyesterday,3\n",
             r"row 4: cannot parse date 'yesterday'",
         ),
+        (
+            "Date,Close\n2015-01-30T16:00:00+01:00,1\n2015-07-30T16:00:00+02:00,2\n",
+            r"column 'Date': the dates carry different time-zone offsets .*write plain dates",
+        ),
         ("Day;Price\n2015-01-30;1\n", r"AAA\.csv: no Date column \(found: Day, Price\)"),
         (
             "Date;Close\n2015-01-30;1,5\n2015-02-02;2.5\n",
@@ -170,6 +174,7 @@ def test_formats_parse(
         "impossible-day",
         "zero-day",
         "day-first-then-text",
+        "mixed-offsets",
         "semicolon-no-date",
         "mixed-decimal-marks",
     ],

@@ -140,6 +140,18 @@ def _parse_fields(text: pd.Series, fields: pd.DataFrame, column: str, path: Path
     return dates
 
 
+def _to_datetime(text: pd.Series, fmt: str, column: str, path: Path) -> pd.DatetimeIndex:
+    """Parse with pandas, NaT where a text does not fit; different zone offsets are a DataError."""
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(text, errors="coerce", format=fmt))
+    except ValueError:  # "Mixed timezones detected": some rows +01:00, others +02:00 or none
+        raise DataError(
+            f"column {column!r}: the dates carry different time-zone offsets (row 2: {text.iloc[0]!r}); "
+            "write plain dates (YYYY-MM-DD) or one offset throughout",
+            path,
+        ) from None
+
+
 def parse_dates(text: pd.Series, column: str, path: Path) -> pd.DatetimeIndex:
     """Parse a date column in the one format its file uses.
 
@@ -168,6 +180,9 @@ def parse_dates(text: pd.Series, column: str, path: Path) -> pd.DatetimeIndex:
     DataWarning
         Once per file that is not ISO, naming the format read.
     """
+    dates = _to_datetime(text, "ISO8601", column, path)
+    if not dates.isna().any():  # the common case: every row year-first
+        return dates
     iso = text.str.match(_ISO).to_numpy(dtype=bool)
     fields = text.str.extract(_FIELDS)
     has_fields = fields[0].notna().to_numpy()
@@ -185,9 +200,7 @@ def parse_dates(text: pd.Series, column: str, path: Path) -> pd.DatetimeIndex:
         if not has_fields.all():
             raise _cannot_parse(column, int(np.flatnonzero(~has_fields)[0]), text, path)
         return _parse_fields(text, fields, column, path)
-    dates = pd.DatetimeIndex(pd.to_datetime(text, errors="coerce", format="ISO8601"))
-    if dates.isna().any():
-        dates = pd.DatetimeIndex(pd.to_datetime(text, errors="coerce", format="mixed"))
+    dates = _to_datetime(text, "mixed", column, path)
     bad = np.flatnonzero(dates.isna())
     if bad.size:
         raise _cannot_parse(column, int(bad[0]), text, path)
