@@ -107,7 +107,9 @@ def _parse_fields(text: pd.Series, fields: pd.DataFrame, column: str, path: Path
             path,
         )
     day_first, month_first = _from_fields(year, second, first), _from_fields(year, first, second)
-    impossible = np.flatnonzero(day_first.isna() & month_first.isna())  # 00/01, 31/02: no reading fits
+    impossible = np.flatnonzero(
+        np.asarray(day_first.isna()) & np.asarray(month_first.isna())
+    )  # 00/01, 31/02: no reading fits
     if impossible.size:
         raise _cannot_parse(column, int(impossible[0]), text, path)
     how = ""
