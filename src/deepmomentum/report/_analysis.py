@@ -17,15 +17,20 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from deepmomentum import metrics
 from deepmomentum.metrics import drawdown_series, performance_summary, rolling_sharpe
 from deepmomentum.report._load import RunData
 
 __all__ = [
     "MAX_DAILY_POINTS",
+    "RISK_COLUMNS",
     "Analysis",
     "Contribution",
     "parse_variant",
 ]
+
+#: Columns of :meth:`Analysis.risk_table`.
+RISK_COLUMNS = ("var95", "cvar95", "tail_ratio", "kurtosis", "alpha", "beta", "info_ratio")
 
 #: Longer daily series are shown as weekly points.
 MAX_DAILY_POINTS = 1500
@@ -95,6 +100,7 @@ class Analysis:
         self.run = run
         self._weights: dict[str, pd.DataFrame] = {}
         self._summary: pd.DataFrame | None = None
+        self._all_daily: pd.DataFrame | None = None
 
     # ----------------------------------------------------------------- inputs
     @property
@@ -174,11 +180,19 @@ class Analysis:
         return bench.loc[idx[0] : idx[-1]]
 
     # ----------------------------------------------------------------- curves
+    def series(self, name: str) -> pd.Series:
+        """Daily returns of a variant or benchmark over the span of returns.csv, decimal."""
+        return self._daily(include_benchmarks=True)[name]
+
     def _daily(self, include_benchmarks: bool) -> pd.DataFrame:
+        if include_benchmarks and self._all_daily is not None:
+            return self._all_daily
         frame = self.run.returns
         bench = self.benchmarks() if include_benchmarks else None
         if bench is not None and bench.shape[1]:
             frame = pd.concat([frame, bench], axis=1).sort_index()
+        if include_benchmarks:
+            self._all_daily = frame
         return frame
 
     def wealth(self) -> pd.DataFrame:
@@ -188,6 +202,75 @@ class Analysis:
             r = _from_first(r)
             out[str(name)] = (1.0 + r.fillna(0.0)).cumprod()
         return _thin(pd.DataFrame(out), "last")
+
+    def vol_matched_wealth(self, target: float = 0.10) -> pd.DataFrame:
+        """Growth of 1 with every series rescaled ex post to ``target`` annual vol (thinned).
+
+        Each series' daily returns from its first value on are multiplied by
+        ``target / realised vol`` over that span: a comparison of shapes, not
+        an implementable strategy (the scale uses the whole sample).
+        """
+        out = {}
+        for name, r in self._daily(include_benchmarks=True).items():
+            r = _from_first(r)
+            vol = metrics.annual_volatility(r)
+            scale = target / vol if vol > 0 else np.nan
+            out[str(name)] = (1.0 + (r * scale).fillna(0.0)).cumprod()
+        return _thin(pd.DataFrame(out), "last")
+
+    def rolling_volatility(self, window: int = metrics.HALF_YEAR) -> pd.DataFrame:
+        """Trailing 126-day annualised vol per variant and benchmark, decimal (thinned)."""
+        out = {
+            str(n): metrics.rolling_volatility(_from_first(r), window) for n, r in self._daily(True).items()
+        }
+        return _thin(pd.DataFrame(out), "last")
+
+    def rolling_beta(self, window: int = metrics.HALF_YEAR) -> pd.DataFrame | None:
+        """Trailing 126-day beta of every variant to the reference; None without one (thinned)."""
+        ref = self.run.reference
+        if ref is None:
+            return None
+        out = {
+            v: metrics.rolling_beta(_from_first(self.run.returns[v]), ref, window) for v in self.run.variants
+        }
+        return _thin(pd.DataFrame(out), "last")
+
+    def risk_table(self) -> pd.DataFrame:
+        """Tail and reference-relative measures of every variant, then every benchmark.
+
+        Returns
+        -------
+        pd.DataFrame
+            Index: variants then benchmarks; columns :data:`RISK_COLUMNS`:
+            daily 95% VaR and CVaR (decimal, negative), tail ratio, excess
+            kurtosis, alpha (decimal a year), beta and information ratio
+            (annualised) to the reference (NaN without one, and for the reference itself).
+        """
+        ref = self.run.reference
+        rows = {}
+        for name, r in self._daily(include_benchmarks=True).items():
+            rel = ref is not None and name != self.run.reference_name
+            alpha, beta = metrics.alpha_beta(r, ref) if rel and ref is not None else (np.nan, np.nan)
+            rows[str(name)] = {
+                "var95": metrics.value_at_risk(r),
+                "cvar95": metrics.conditional_value_at_risk(r),
+                "tail_ratio": metrics.tail_ratio(r),
+                "kurtosis": metrics.kurtosis(r),
+                "alpha": alpha,
+                "beta": beta,
+                "info_ratio": metrics.information_ratio(r, ref) if rel and ref is not None else np.nan,
+            }
+        return pd.DataFrame.from_dict(rows, orient="index", columns=list(RISK_COLUMNS))
+
+    def top_drawdowns(self, name: str, n: int = 5) -> pd.DataFrame:
+        """The ``n`` worst drawdowns of a variant or benchmark (see ``metrics.top_drawdowns``)."""
+        return metrics.top_drawdowns(self.series(name), n)
+
+    def monthly_returns(self, name: str) -> pd.Series:
+        """Compounded calendar-month returns of a variant or benchmark, decimal."""
+        r = _from_first(self.series(name))
+        out: pd.Series = np.expm1(np.log1p(r).resample("ME").sum(min_count=1)).dropna()
+        return out
 
     def drawdowns(self) -> pd.DataFrame:
         """Drawdown of the compounded curve per variant and benchmark, decimal <= 0 (thinned)."""

@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from deepmomentum._io import atomic_write_text
-from deepmomentum.exceptions import DataError
+from deepmomentum.exceptions import ConfigError, DataError
 from deepmomentum.report._analysis import Analysis
+from deepmomentum.report._headline import DEFAULT_COST_BPS, default_variant, headline
 from deepmomentum.report._html import render_html
 from deepmomentum.report._load import RunData, load_run
 
@@ -18,10 +19,9 @@ __all__ = ["REPORT_NAME", "build_report", "summary_table"]
 REPORT_NAME = "report.html"
 
 
-def _default_variant(run: RunData) -> str:
+def _check_variants(run: RunData) -> None:
     if not run.variants:
         raise DataError("no strategy variant column after 'date'", path=run.path / "returns.csv")
-    return run.variants[0]
 
 
 def summary_table(run: RunData | str | Path) -> pd.DataFrame:
@@ -42,7 +42,9 @@ def summary_table(run: RunData | str | Path) -> pd.DataFrame:
     return Analysis(data).summary()
 
 
-def build_report(run_dir: str | Path | RunData, png: bool = False) -> Path:
+def build_report(
+    run_dir: str | Path | RunData, png: bool = False, cost_bps: float = DEFAULT_COST_BPS
+) -> Path:
     """Write the self-contained tearsheet ``report.html`` into a run folder.
 
     Parameters
@@ -51,6 +53,9 @@ def build_report(run_dir: str | Path | RunData, png: bool = False) -> Path:
         A run folder (see ``docs/run-folder.md``), or one already read by :func:`load_run`.
     png : bool, default False
         Also write the main figures as PNG into ``run_dir/figures/`` (needs matplotlib).
+    cost_bps : float, default 2
+        Cost level (bp) of the headline and of every chart's default selection; the
+        nearest level of the run when it has no variant at this one (the headline says so).
 
     Returns
     -------
@@ -63,14 +68,18 @@ def build_report(run_dir: str | Path | RunData, png: bool = False) -> Path:
         When a required file of the run folder is missing or malformed.
     """
     run = run_dir if isinstance(run_dir, RunData) else load_run(run_dir)
-    default = _default_variant(run)
+    _check_variants(run)
+    if not (cost_bps >= 0):
+        raise ConfigError(f"--cost-bps must be a cost level >= 0 in bp, got {cost_bps!r}")
     an = Analysis(run)
+    head = headline(an, cost_bps)
+    default = default_variant(run.variants, head.cost)
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    page = render_html(an, default, generated)
+    page = render_html(an, default, generated, head)
     target = run.path / REPORT_NAME
     atomic_write_text(target, page)
     if png:
         from deepmomentum.report._png import write_pngs
 
-        write_pngs(an, run.path / "figures", "SYNTHETIC DATA - " if run.synthetic else "")
+        write_pngs(an, run.path / "figures", "SYNTHETIC DATA - " if run.synthetic else "", head.cost)
     return target

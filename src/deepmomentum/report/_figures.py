@@ -8,6 +8,7 @@ variant (traces without that key, such as the SPY reference, stay visible).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,12 +16,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from deepmomentum.report._analysis import Analysis, parse_variant
+from deepmomentum.report._axes import dash_pattern, percent_axis, percent_format, plotly_dash
 
 __all__ = [
     "contribution_figure",
     "cost_figure",
     "drawdown_figure",
-    "equity_figure",
     "exposure_figure",
     "heatmap_figure",
     "rolling_sharpe_figure",
@@ -42,7 +43,6 @@ PALETTE = (
     "#393b79",
 )
 BENCH_COLORS = ("#444444", "#888888", "#aaaaaa", "#666666", "#bbbbbb")
-DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 CLASS_COLORS = {
     "equity": "#1f77b4",
     "bond": "#2ca02c",
@@ -65,29 +65,38 @@ def _values(series: pd.Series | np.ndarray) -> np.ndarray:
     return np.asarray(series, dtype="float32")
 
 
-def style_for(names: Sequence[str], benchmarks: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Line colour per strategy and dash per cost level; benchmarks in greys.
+def style_for(names: Sequence[str], benchmarks: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Line colour per strategy and one distinct dash per cost level; benchmarks in greys.
+
+    The same cost level has the same dash in every strategy, and no two cost
+    levels share one (see :func:`~deepmomentum.report._axes.dash_pattern`);
+    names without ``@<cost>bp`` get patterns after those of the cost levels.
 
     Returns
     -------
     dict of str to dict
-        ``{name: {"color": ..., "dash": ...}}``.
+        ``{name: {"color": ..., "dash": plotly dash string, "pattern": on/off lengths}}``.
     """
     strategies: list[str] = []
-    costs: dict[str, list[str]] = {}
     for name in names:
         base = name.split("@", 1)[0]
         if base not in strategies:
             strategies.append(base)
-        costs.setdefault(base, []).append(name)
-    out: dict[str, dict[str, str]] = {}
-    for i, base in enumerate(strategies):
-        members = costs[base]
-        order = sorted(members, key=lambda v: (parse_variant(v) or ("", float("inf")))[1])
-        for j, name in enumerate(order):
-            out[name] = {"color": PALETTE[i % len(PALETTE)], "dash": DASHES[j % len(DASHES)]}
+    costs = sorted({p[1] for n in names if (p := parse_variant(n)) is not None})
+    others = sorted({n.split("@", 1)[1] for n in names if parse_variant(n) is None and "@" in n})
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        parsed = parse_variant(name)
+        if parsed is not None:
+            k = costs.index(parsed[1])
+        else:
+            k = len(costs) + (others.index(name.split("@", 1)[1]) if "@" in name else 0)
+        pattern = dash_pattern(k)
+        color = PALETTE[strategies.index(name.split("@", 1)[0]) % len(PALETTE)]
+        out[name] = {"color": color, "dash": plotly_dash(pattern), "pattern": pattern}
     for k, name in enumerate(benchmarks):
-        out[name] = {"color": BENCH_COLORS[k % len(BENCH_COLORS)], "dash": "dot"}
+        pattern = [1.5, 2.5]
+        out[name] = {"color": BENCH_COLORS[k % len(BENCH_COLORS)], "dash": "dot", "pattern": pattern}
     return out
 
 
@@ -107,30 +116,6 @@ def _layout(fig: go.Figure, title: str, height: int, **kwargs: object) -> go.Fig
 def _bench_names(an: Analysis) -> list[str]:
     bench = an.benchmarks()
     return [] if bench is None else [str(c) for c in bench.columns]
-
-
-def equity_figure(an: Analysis) -> go.Figure:
-    """Growth of 1 of every variant and benchmark, log scale."""
-    wealth = an.wealth()
-    bench = _bench_names(an)
-    styles = style_for(an.run.variants, bench)
-    x = _dates(wealth.index)
-    fig = go.Figure()
-    for name in wealth.columns:
-        st = styles.get(name, {"color": "#000000", "dash": "solid"})
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=_values(wealth[name]),
-                name=name,
-                mode="lines",
-                line={"color": st["color"], "dash": st["dash"], "width": 1.8 if name not in bench else 1.2},
-                legendgroup="bench" if name in bench else name.split("@", 1)[0],
-                hovertemplate="%{y:.3f}",
-            )
-        )
-    fig.update_yaxes(type="log", title_text="growth of 1 (log scale)")
-    return _layout(fig, "Equity curves, net of costs", 480, hovermode="closest")
 
 
 def _chooser_lines(an: Analysis, frame: pd.DataFrame, default: str) -> go.Figure:
@@ -173,7 +158,7 @@ def drawdown_figure(an: Analysis, default: str) -> go.Figure:
         trace.update(hovertemplate="%{y:.1%}")
         if trace.meta:
             trace.update(fill="tozeroy")
-    fig.update_yaxes(tickformat=".0%", title_text="drawdown")
+    fig.update_yaxes(title_text="drawdown", tickformat=percent_format([t.y for t in fig.data]))
     return _layout(fig, "Drawdown from the running peak", 360)
 
 
@@ -213,7 +198,7 @@ def heatmap_figure(an: Analysis, default: str) -> go.Figure:
                 texttemplate="%{z:.1%}",
                 textfont={"size": 9},
                 hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>",
-                colorbar={"tickformat": ".0%", "len": 0.8, "x": 1.02},
+                colorbar={"len": 0.8, "x": 1.02, **percent_axis([-limit, limit], n_ticks=5)},
                 **common,
             ),
             row=1,
@@ -359,13 +344,13 @@ def contribution_figure(an: Analysis, default: str) -> go.Figure:
                 visible=name == default,
             )
         )
-    fmt = ".1%"
+    axis = {"tickformat": percent_format([t.x for t in fig.data])}
     title = (
         "Contribution to the portfolio return, % a year (net of costs)"
         if kind == "return"
         else "Share of average gross exposure per asset"
     )
-    fig.update_xaxes(tickformat=fmt, zeroline=True, zerolinecolor="#999999")
+    fig.update_xaxes(zeroline=True, zerolinecolor="#999999", **axis)
     fig.update_yaxes(type="category", tickfont={"size": 10})
     return _layout(fig, title, max(320, 60 + 16 * n_assets), hovermode="closest", showlegend=False)
 

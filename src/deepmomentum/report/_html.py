@@ -18,16 +18,24 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from deepmomentum.report import _figures as figs
+from deepmomentum.report import _figures_risk as rfigs
 from deepmomentum.report._analysis import Analysis
+from deepmomentum.report._headline import Headline
+from deepmomentum.report._sections import drawdowns_html, headline_html, risk_html, signed_cell
 
 __all__ = ["SECTIONS", "render_html"]
 
 #: ``(id, title)`` of every section, in page order.
 SECTIONS: tuple[tuple[str, str], ...] = (
+    ("headline", "Headline"),
     ("summary", "Summary"),
     ("equity", "Equity curves"),
     ("drawdowns", "Drawdowns"),
+    ("worst-drawdowns", "Worst drawdowns"),
     ("rolling-sharpe", "Rolling Sharpe"),
+    ("rolling-risk", "Rolling vol and beta"),
+    ("risk", "Tail risk"),
+    ("returns-distribution", "Return distribution"),
     ("monthly-returns", "Monthly returns"),
     ("exposure", "Exposure by asset class"),
     ("cost-sensitivity", "Sharpe vs cost"),
@@ -74,6 +82,10 @@ tr.group td{background:#f7f8fa;font-weight:600;text-align:left;color:#4a5566}
 tr.selected td{background:#e8f0fe}
 tbody.variants tr{cursor:pointer}
 td.neg{color:#b00020}
+td.big{font-size:15px;font-weight:700}
+tr.best td{background:#f3f4f6;font-style:italic}
+p.lead{font-size:15px;margin:4px 0 8px}
+#headline{border-left:4px solid #2457a6}
 .scroll{max-height:420px;overflow:auto;border:1px solid #eef0f3}
 pre{background:#f6f8fa;border:1px solid #e1e4e8;padding:10px;overflow:auto;font-size:12px;max-height:520px}
 details summary{cursor:pointer;color:#2457a6;margin:6px 0}
@@ -134,8 +146,31 @@ _HOW: dict[str, str] = {
     ),
     "equity": (
         "Growth of 1 unit of capital, compounded, on a log scale (equal vertical distances are "
-        "equal percentage moves). One colour per strategy, one dash style per cost level; "
-        "benchmarks are grey and dotted. Click legend entries to hide or show series."
+        "equal percentage moves). First view: every series rescaled <b>ex post</b> to the same annual "
+        "vol over its whole span, so that curves at 2% and 17% vol can be compared by shape; this "
+        "uses the full sample and is not implementable. The <em>raw</em> button shows the curves as "
+        "traded. Only the selected cost level is drawn; click a greyed legend entry to add another. "
+        "One colour per strategy, one dash style per cost level; benchmarks are grey and dotted."
+    ),
+    "worst-drawdowns": (
+        "The five deepest falls of <span class='variant-name'></span> from a running peak of the "
+        "compounded curve: the last day at the peak, the lowest day, the first day back at the peak "
+        "(not recovered: still below it at the end) and the length in trading days from peak to recovery."
+    ),
+    "rolling-risk": (
+        "Annualised vol (standard deviation × √252) and beta (cov/var of daily returns) of "
+        "<span class='variant-name'></span> over the trailing 126 trading days (causal)."
+    ),
+    "risk": (
+        "Daily historical 95% value at risk (the 5% quantile of daily returns) and conditional VaR "
+        "(the mean of the worst 5% of days); tail ratio |95th percentile| / |5th percentile| (above 1: "
+        "bigger gains than losses in the tails); excess kurtosis (0 for a normal law). Alpha and beta "
+        "as empyrical: beta = cov/var, alpha = (1 + mean(r − beta·b))^252 − 1; information ratio = "
+        "mean(r − b) / std(r − b) × √252 (Grinold and Kahn). Skew, correlation, beta and kurtosis are "
+        "shaded purple (below 0) to teal (above 0): their sign is not a verdict."
+    ),
+    "returns-distribution": (
+        "Calendar-month compounded returns of <span class='variant-name'></span>, 30 bins."
     ),
     "drawdowns": (
         "How far the compounded curve of <span class='variant-name'></span> is below its "
@@ -231,8 +266,10 @@ def _summary_rows(frame: pd.DataFrame, names: Sequence[str], selectable: bool, d
         cells = []
         for key, _, pattern in _SUMMARY_COLUMNS:
             value = rec[key]
-            neg = key != "max_drawdown" and isinstance(value, float) and math.isfinite(value) and value < 0
-            cells.append(f"<td{' class=neg' if neg else ''}>{_fmt(value, pattern)}</td>")
+            if key == "max_drawdown":
+                cells.append(f"<td>{_fmt(value, pattern)}</td>")
+            else:
+                cells.append(signed_cell(key, value, _fmt(value, pattern)))
         attrs = f" data-row='{_esc(name)}'" if selectable else ""
         if selectable and name == default:
             attrs += " class='selected'"
@@ -296,7 +333,7 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def render_html(an: Analysis, default: str, generated_at: str) -> str:
+def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -> str:
     """The complete HTML page of the report.
 
     Parameters
@@ -304,9 +341,11 @@ def render_html(an: Analysis, default: str, generated_at: str) -> str:
     an : Analysis
         The run and its cached computations.
     default : str
-        Variant shown first by the strategy chooser.
+        Variant shown first by the strategy chooser (at the headline's cost level).
     generated_at : str
         Timestamp printed in the header (ISO 8601 UTC).
+    head : Headline
+        The headline (cost level, families against the best benchmark).
     """
     run = an.run
     variants = run.variants
@@ -318,6 +357,8 @@ def render_html(an: Analysis, default: str, generated_at: str) -> str:
     data_meta: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
     synthetic = run.synthetic
     parts: list[str] = []
+    cost_txt = "" if head.cost is None else f" at {head.cost:g} bp"
+    parts.append(_section("headline", f"Headline{cost_txt}", headline_html(head)))
 
     # --- summary
     summary = an.summary()
@@ -336,17 +377,37 @@ def render_html(an: Analysis, default: str, generated_at: str) -> str:
     parts.append(_section("summary", "Summary", body))
 
     # --- curves
-    parts.append(_section("equity", "Equity curves", _figure_div(figs.equity_figure(an), "fig-equity")))
+    equity = rfigs.equity_figure(an, head.cost)
+    parts.append(_section("equity", "Equity curves", _figure_div(equity, "fig-equity")))
     parts.append(
         _section(
             "drawdowns", "Drawdowns", _figure_div(figs.drawdown_figure(an, default), "fig-drawdowns"), True
         )
     )
     parts.append(
+        _section("worst-drawdowns", "Five worst drawdowns", drawdowns_html(an, default), True)
+    )
+    parts.append(
         _section(
             "rolling-sharpe",
             "Rolling one-year Sharpe ratio",
             _figure_div(figs.rolling_sharpe_figure(an, default), "fig-rolling-sharpe"),
+            True,
+        )
+    )
+    beta_fig = rfigs.rolling_beta_figure(an, default)
+    body = _figure_div(rfigs.rolling_volatility_figure(an, default), "fig-rolling-vol")
+    body += _figure_div(beta_fig, "fig-rolling-beta") if beta_fig is not None else (
+        "<p class='how'>No reference (SPY) in benchmarks.csv: no rolling beta.</p>"
+    )
+    parts.append(_section("rolling-risk", "Rolling six-month vol and beta", body, True))
+    risk = risk_html(an, variants, bench_names)
+    parts.append(_section("risk", "Tail risk and risk relative to the reference", risk))
+    parts.append(
+        _section(
+            "returns-distribution",
+            "Distribution of monthly returns",
+            _figure_div(rfigs.returns_histogram_figure(an, default), "fig-returns-hist"),
             True,
         )
     )

@@ -91,9 +91,17 @@ class RunData:
 
     @property
     def reference_name(self) -> str | None:
-        """Benchmark column used for the correlation: SPY when present, else None."""
-        if self.benchmarks is not None and REFERENCE_SYMBOL in self.benchmarks.columns:
-            return REFERENCE_SYMBOL
+        """Benchmark column used for correlation, beta and alpha.
+
+        SPY when benchmarks.csv has it, else the ``reference`` of meta.json
+        when benchmarks.csv has that column (synthetic runs), else None.
+        """
+        if self.benchmarks is None:
+            return None
+        declared = self.meta.get("reference")
+        for name in (REFERENCE_SYMBOL, declared):
+            if isinstance(name, str) and name in self.benchmarks.columns:
+                return name
         return None
 
     @property

@@ -6,14 +6,17 @@ matplotlib is imported lazily with the non-interactive Agg backend, so that
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from deepmomentum.exceptions import DeepMomentumError
-from deepmomentum.report._analysis import Analysis
+from deepmomentum.report._analysis import Analysis, parse_variant
+from deepmomentum.report._axes import log_ticks, percent_axis
 from deepmomentum.report._figures import style_for
+from deepmomentum.report._figures_risk import VOL_TARGET
 
 __all__ = ["PNG_NAMES", "write_pngs"]
 
@@ -34,30 +37,59 @@ def _pyplot() -> Any:
     return plt
 
 
-def _lines(ax: Any, frame: pd.DataFrame, styles: dict[str, dict[str, str]]) -> None:
-    dash = {"solid": "-", "dash": "--", "dot": ":", "dashdot": "-.", "longdash": "--", "longdashdot": "-."}
+def _at_cost(frame: pd.DataFrame, cost: float | None, keep: list[str]) -> pd.DataFrame:
+    """Columns at the cost level, and ``keep`` (benchmarks): the same lines as the page shows first."""
+    cols = []
+    for c in frame.columns:
+        parsed = parse_variant(str(c))
+        if str(c) in keep or cost is None or parsed is None or math.isclose(parsed[1], cost):
+            cols.append(c)
+    return frame[cols]
+
+
+def _lines(ax: Any, frame: pd.DataFrame, styles: dict[str, dict[str, Any]]) -> None:
     for name in frame.columns:
-        st = styles.get(str(name), {"color": "black", "dash": "solid"})
+        st = styles.get(str(name), {"color": "black", "pattern": []})
+        pattern = st.get("pattern") or []
         ax.plot(
             frame.index,
             frame[name].to_numpy(dtype="float64"),
             label=str(name),
             color=st["color"],
-            linestyle=dash.get(st["dash"], "-"),
-            linewidth=1.0,
+            linestyle=(0, tuple(pattern)) if pattern else "-",
+            linewidth=1.1,
         )
 
 
 def _finish(fig: Any, ax: Any, title: str, path: Path, legend: bool = True) -> None:
+    """Title, grid, a legend below the axes, saved with every artist inside the image."""
     ax.set_title(title, loc="left", fontsize=11)
     ax.grid(True, alpha=0.3)
     if legend:
-        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+        handles, labels = ax.get_legend_handles_labels()
+        ncol = min(4, max(1, len(labels)))
+        ax.legend(
+            handles,
+            labels,
+            fontsize=8,
+            ncol=ncol,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.12),
+            frameon=False,
+            handlelength=4,
+        )
+    fig.savefig(path, dpi=120, bbox_inches="tight", pad_inches=0.15)
 
 
-def write_pngs(an: Analysis, folder: Path, title_prefix: str = "") -> list[Path]:
+def _log_axis(ax: Any, frame: pd.DataFrame, plt: Any) -> None:
+    ax.set_yscale("log")
+    vals, text = log_ticks(frame.to_numpy())
+    ax.yaxis.set_major_locator(plt.FixedLocator(vals))
+    ax.yaxis.set_major_formatter(plt.FixedFormatter(text))
+    ax.yaxis.set_minor_formatter(plt.NullFormatter())
+
+
+def write_pngs(an: Analysis, folder: Path, title_prefix: str = "", cost: float | None = None) -> list[Path]:
     """Write the equity, drawdown, rolling-Sharpe and Sharpe-vs-cost figures as PNG.
 
     Parameters
@@ -67,6 +99,8 @@ def write_pngs(an: Analysis, folder: Path, title_prefix: str = "") -> list[Path]
         Output folder (created), normally ``RUN_DIR/figures``.
     title_prefix : str
         Prepended to every title (``"SYNTHETIC DATA - "`` for generated data).
+    cost : float, optional
+        Cost level (bp) of the variants drawn (with the benchmarks); all when None.
 
     Returns
     -------
@@ -75,25 +109,30 @@ def write_pngs(an: Analysis, folder: Path, title_prefix: str = "") -> list[Path]
     """
     plt = _pyplot()
     folder.mkdir(parents=True, exist_ok=True)
-    bench = an.benchmarks()
-    styles = style_for(an.run.variants, [] if bench is None else [str(c) for c in bench.columns])
-    written: list[Path] = []
+    bench_frame = an.benchmarks()
+    bench = [] if bench_frame is None else [str(c) for c in bench_frame.columns]
+    styles = style_for(an.run.variants, bench)
+    at = "" if cost is None else f" at {cost:g} bp"
+    ref = [an.run.reference_name] if an.run.reference_name else []
     specs = (
-        ("equity.png", an.wealth(), "Equity curves, net of costs (log scale)", True),
-        ("drawdowns.png", an.drawdowns(), "Drawdowns", False),
-        ("rolling_sharpe.png", an.rolling_sharpe(), "Rolling one-year Sharpe ratio", False),
+        (
+            "equity.png",
+            _at_cost(an.vol_matched_wealth(VOL_TARGET), cost, bench),
+            f"Equity curves{at}, ex post vol-matched to {VOL_TARGET:.0%}: not implementable (log scale)",
+        ),
+        ("drawdowns.png", _at_cost(an.drawdowns(), cost, ref), f"Drawdowns{at}"),
+        ("rolling_sharpe.png", _at_cost(an.rolling_sharpe(), cost, ref), f"Rolling 1-year Sharpe{at}"),
     )
-    for name, frame, title, log in specs:
+    written: list[Path] = []
+    for name, frame, title in specs:
         fig, ax = plt.subplots(figsize=(11, 5))
         try:
             _lines(ax, frame, styles)
-            if log:
-                ax.set_yscale("log")
-                plain = plt.FuncFormatter(lambda y, _: f"{y:g}")
-                ax.yaxis.set_major_formatter(plain)
-                ax.yaxis.set_minor_formatter(plain)
+            if name == "equity.png":
+                _log_axis(ax, frame, plt)
             if name == "drawdowns.png":
-                ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f"{y:.0%}"))
+                fmt = percent_axis(frame.to_numpy())["tickformat"]
+                ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _, f=fmt: format(y, str(f)[1:])))
             _finish(fig, ax, title_prefix + title, folder / name)
         finally:
             plt.close(fig)
