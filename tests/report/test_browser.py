@@ -70,7 +70,7 @@ def test_report_renders_in_chromium(driver: object, built_report: Path) -> None:
     drv = driver
     drv.get(built_report.resolve().as_uri())  # type: ignore[attr-defined]
     graph_divs = drv.execute_script("return document.querySelectorAll('.plotly-graph-div').length")  # type: ignore[attr-defined]
-    assert graph_divs >= 9
+    assert graph_divs >= 12
     _wait_for_plots(drv, graph_divs)
 
     n_traces = drv.execute_script(  # type: ignore[attr-defined]
@@ -96,7 +96,45 @@ def test_report_renders_in_chromium(driver: object, built_report: Path) -> None:
         "return g.data.filter(function (t) { return t.visible === true && t.meta; })"
         ".map(function (t) { return t.name; });"
     )
-    assert visible_before == ["long_only@0bp"]
+    assert visible_before == ["long_only@2bp"]  # the default cost level, never 0 bp
+
+    # the first screen: headline on top, the equity chart in its vol-matched view
+    ARTIFACTS.mkdir(exist_ok=True)
+    drv.set_window_size(1400, 900)  # type: ignore[attr-defined]
+    drv.execute_script("window.scrollTo(0, 0);")  # type: ignore[attr-defined]
+    first = ARTIFACTS / "report-first-screen.png"
+    first.unlink(missing_ok=True)
+    assert drv.save_screenshot(str(first))  # type: ignore[attr-defined]
+    top = drv.execute_script(  # type: ignore[attr-defined]
+        "return document.querySelector('main section').id;"
+    )
+    assert top == "headline"
+    eq = drv.execute_script(  # type: ignore[attr-defined]
+        "var g = document.getElementById('fig-equity');"
+        "var ticks = Array.prototype.map.call(g.querySelectorAll('.ytick text'), function (t) {"
+        " return t.textContent; });"
+        "var on = g.data.filter(function (t) { return t.visible === true; });"
+        "return {ticks: ticks, views: on.map(function (t) { return t.meta.view; }),"
+        " names: on.map(function (t) { return t.name; }),"
+        " note: Array.prototype.map.call(g.querySelectorAll('.annotation-text'),"
+        " function (a) { return a.textContent; })};"
+    )
+    assert set(eq["views"]) == {"matched"}
+    assert all(n.endswith("@2bp") or "@" not in n for n in eq["names"])
+    assert any("vol-matched to 10%: not implementable" in a for a in eq["note"])
+    assert "1" in eq["ticks"] and len(set(eq["ticks"])) == len(eq["ticks"])
+    assert all(float(t) >= 0.1 for t in eq["ticks"])  # plain numbers, no bare mantissas
+    # one click to the raw curves
+    drv.execute_script(  # type: ignore[attr-defined]
+        "var b = document.querySelectorAll('#fig-equity .updatemenu-button');"
+        "b[1].dispatchEvent(new MouseEvent('click', {bubbles: true}));"
+    )
+    raw = drv.execute_script(  # type: ignore[attr-defined]
+        "return document.getElementById('fig-equity').data.filter(function (t) {"
+        " return t.visible === true; }).map(function (t) { return t.meta.view; });"
+    )
+    assert raw and set(raw) == {"raw"}
+    drv.set_window_size(1400, 2200)  # type: ignore[attr-defined]
     drv.execute_script(  # type: ignore[attr-defined]
         "var s = document.getElementById('variant-select'); s.value = 'tsmom@10bp';"
         "s.dispatchEvent(new Event('change'));"
@@ -114,7 +152,7 @@ def test_report_renders_in_chromium(driver: object, built_report: Path) -> None:
 
     # back to the first variant for the screenshot
     drv.execute_script(  # type: ignore[attr-defined]
-        "var s = document.getElementById('variant-select'); s.value = 'long_only@0bp';"
+        "var s = document.getElementById('variant-select'); s.value = 'long_only@2bp';"
         "s.dispatchEvent(new Event('change'));"
     )
     errors = [

@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
             "Examples:\n\n"
             "  deepmomentum report runs/demo-20260101-120000\n\n"
             "  deepmomentum report runs/etf --png    (adds figures/*.png)\n\n"
+            "  deepmomentum report runs/etf --cost-bps 10   (headline and charts at 10 bp)\n\n"
             "  deepmomentum report runs/etf --json   (summary table on stdout)"
         )
     )
@@ -31,6 +32,12 @@ def register(app: typer.Typer) -> None:
         png: bool = typer.Option(
             False, "--png", help="Also write the main figures as PNG into RUN_DIR/figures/ (matplotlib)."
         ),
+        cost_bps: float = typer.Option(
+            2.0,
+            "--cost-bps",
+            help="Cost level (bp) of the headline and of every chart's first view; "
+            "the nearest level of the run when it has none at this one.",
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary table as JSON on stdout."),
     ) -> None:
@@ -41,7 +48,7 @@ def register(app: typer.Typer) -> None:
         state.quiet = quiet or as_json
         t0 = time.perf_counter()
         run = load_run(run_dir)
-        path = build_report(run, png=png)
+        path = build_report(run, png=png, cost_bps=cost_bps)
         elapsed = time.perf_counter() - t0
         if as_json:
             bench = [] if run.benchmarks is None else [str(c) for c in run.benchmarks.columns]
