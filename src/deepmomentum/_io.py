@@ -14,7 +14,14 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "current_umask", "default_file_mode"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "current_umask",
+    "default_file_mode",
+    "free_sibling",
+]
 
 
 def current_umask() -> int:
@@ -75,3 +82,11 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def free_sibling(path: Path) -> Path:
+    """``path-2``, ``path-3``... : the first name beside ``path`` that does not exist."""
+    k = 2
+    while (candidate := path.with_name(f"{path.name}-{k}")).exists():
+        k += 1
+    return candidate

@@ -130,7 +130,7 @@ def test_bad_config_file(tmp_path: Path) -> None:
     cfg.write_text("[backtest]\nvol_targt = 0.1\n")
     result = runner.invoke(app, ["backtest", "--config", str(cfg), "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
-    assert "backtest.vol_targt: Extra inputs are not permitted" in result.output
+    assert "backtest.vol_targt: unknown key; did you mean 'vol_target'?" in result.output
 
 
 def test_backtest_refuses_unresolved_quality_errors(etf_dir: Path, tmp_path: Path) -> None:

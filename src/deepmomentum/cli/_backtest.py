@@ -3,24 +3,75 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import warnings
 from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import BaseModel
 from rich.markup import escape
 from rich.table import Table
 
-from deepmomentum.cli._common import console, err_console, handle_errors, state
+from deepmomentum._io import free_sibling
+from deepmomentum.cli._common import (
+    JSON_HELP,
+    QUIET_HELP,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    set_output,
+    state,
+)
 from deepmomentum.cli._tables import metrics_json, metrics_table
+from deepmomentum.config import BacktestConfig
 
 __all__ = ["default_run_dir", "register", "register_compare"]
 
 
 def default_run_dir(command: str) -> Path:
-    """``runs/<command>-<UTC timestamp>`` under the current folder."""
+    """``runs/<command>-<UTC timestamp>`` under the current folder, never an existing one.
+
+    Two commands started in the same second get ``...-2``, so neither writes into
+    the other's folder.
+    """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{command}-{stamp}"
+    path = Path("runs") / f"{command}-{stamp}"
+    return free_sibling(path) if path.exists() else path
+
+
+# Dotted configuration key -> the flag that sets it, so that errors name what the user typed.
+OPTION_NAMES = {
+    "data.data_dir": "--data-dir",
+    "data.start": "--start",
+    "data.end": "--end",
+    "data.macro_dir": "--macro-dir",
+    "data.sentiment_dir": "--sentiment-dir",
+    "backtest.strategies": "--strategy",
+    "backtest.cost_bps": "--cost-bps",
+    "backtest.vol_target": "--vol-target",
+    "backtest.max_weight": "--max-weight",
+    "backtest.portfolio_vol_target": "--portfolio-vol-target",
+    "seed": "--seed",
+    "training.jobs": "--jobs",
+    "training.device": "--device",
+    "training.precision": "--precision",
+    "training.first_test_year": "--first-test-year",
+    "training.executor": "--executor",
+    "training.ray_address": "--ray-address",
+    "training.storage": "--storage",
+}
+
+FORCE_HELP = "Replace an --out folder that holds another run (its old contents are deleted first)."
+
+
+def _default(model: type[BaseModel], field: str, fmt: str = "{}") -> str:
+    """A configuration default as shown by --help (one set of defaults: the pydantic models')."""
+    value = model.model_fields[field].default
+    if isinstance(value, list):
+        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return fmt.format(value)
 
 
 def _show_warnings() -> None:
@@ -96,52 +147,71 @@ def register(app: typer.Typer) -> None:
             None, "--data-dir", help="Folder with universe.csv and SYMBOL.csv; default: synthetic demo data."
         ),
         strategy: str | None = typer.Option(
-            None, "--strategy", help="Comma-separated: long_only,tsmom,macd (default all)."
+            None,
+            "--strategy",
+            help="Comma-separated: long_only,tsmom,macd.",
+            show_default=_default(BacktestConfig, "strategies"),
         ),
-        cost_bps: str | None = typer.Option(None, "--cost-bps", help="Cost levels in bp, e.g. 0,2,10."),
+        cost_bps: str | None = typer.Option(
+            None,
+            "--cost-bps",
+            help="Cost levels, bp of traded notional, >= 0.",
+            show_default=_default(BacktestConfig, "cost_bps"),
+        ),
         start: dt.datetime | None = typer.Option(None, "--start", formats=["%Y-%m-%d"], help="First day."),
         end: dt.datetime | None = typer.Option(None, "--end", formats=["%Y-%m-%d"], help="Last day."),
-        vol_target: float | None = typer.Option(None, "--vol-target", help="Annual vol target, decimal."),
-        max_weight: float | None = typer.Option(None, "--max-weight", help="Cap on |weight| per asset."),
+        vol_target: float | None = typer.Option(
+            None,
+            "--vol-target",
+            help="Annual vol target per asset, decimal, in (0, 2].",
+            show_default=_default(BacktestConfig, "vol_target"),
+        ),
+        max_weight: float | None = typer.Option(
+            None,
+            "--max-weight",
+            help="Cap on |weight| per asset, > 0.",
+            show_default=_default(BacktestConfig, "max_weight", "{:g}"),
+        ),
         portfolio_vol_target: bool | None = typer.Option(
             None,
             "--portfolio-vol-target/--no-portfolio-vol-target",
             help="Also target portfolio vol ex ante from trailing portfolio returns.",
+            show_default="off",
         ),
         config: Path | None = typer.Option(None, "--config", help="TOML configuration file."),
         quality: str | None = typer.Option(None, "--quality", help=QUALITY_HELP),
         quality_check: bool | None = typer.Option(
-            None, "--quality-check/--no-quality-check", help="Check data quality first (default on)."
+            None, "--quality-check/--no-quality-check", help="Check data quality first.", show_default="on"
         ),
-        out: Path | None = typer.Option(None, "--out", help="Run folder (default runs/backtest-<time>)."),
+        out: Path | None = typer.Option(
+            None, "--out", help="Run folder.", show_default="runs/backtest-<time>"
+        ),
+        force: bool = typer.Option(False, "--force", help=FORCE_HELP),
         report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
-        as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Backtest classical TSMOM strategies with vol targeting and costs; print metrics."""
         from deepmomentum.config import RunConfig, load_config
 
-        state.quiet = quiet or as_json
+        set_output(quiet, as_json)
         _show_warnings()
         cfg = load_config(config) if config else RunConfig()
-        if data_dir is not None:
-            cfg.data.data_dir = data_dir.resolve()  # config.toml must replay from any folder
-        if strategy:
-            cfg.backtest.strategies = _split(strategy)
-        if cost_bps:
-            cfg.backtest.cost_bps = _split(cost_bps, float)
-        if start:
-            cfg.data.start = start.date()
-        if end:
-            cfg.data.end = end.date()
-        if vol_target is not None:
-            cfg.backtest.vol_target = vol_target
-        if max_weight is not None:
-            cfg.backtest.max_weight = max_weight
-        if portfolio_vol_target is not None:
-            cfg.backtest.portfolio_vol_target = portfolio_vol_target
+        cfg = cfg.with_overrides(
+            {
+                "data.data_dir": None if data_dir is None else data_dir.resolve(),  # replays from any folder
+                "backtest.strategies": _split(strategy) if strategy else None,
+                "backtest.cost_bps": _split(cost_bps, float) if cost_bps else None,
+                "data.start": None if start is None else start.date(),
+                "data.end": None if end is None else end.date(),
+                "backtest.vol_target": vol_target,
+                "backtest.max_weight": max_weight,
+                "backtest.portfolio_vol_target": portfolio_vol_target,
+            },
+            OPTION_NAMES,
+        )
         apply_quality_options(cfg, quality, quality_check)
-        _run_and_print(cfg, out or default_run_dir("backtest"), "backtest", report, as_json)
+        _run_and_print(cfg, out or default_run_dir("backtest"), "backtest", report, as_json, force)
 
     @app.command(
         epilog=(
@@ -158,15 +228,19 @@ def register(app: typer.Typer) -> None:
             True, "--winsorise/--no-winsorise", help="Causal price winsorisation."
         ),
         quality: str | None = typer.Option(None, "--quality", help=QUALITY_HELP),
-        quiet: bool = typer.Option(False, "--quiet", "-q"),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Write the features (date, symbol, one column per feature) as Parquet."""
         from deepmomentum.config import DataConfig
+        from deepmomentum.exceptions import ConfigError
         from deepmomentum.features import build_features, features_to_long
         from deepmomentum.run import load_market
 
-        state.quiet = quiet
+        set_output(quiet, as_json)
         _show_warnings()
+        if out.is_dir():
+            raise ConfigError(f"--out {out} is a folder; give a file path such as {out / 'features.parquet'}")
         _announce_data(data_dir)
         data = load_market(DataConfig(data_dir=data_dir, quality=_parse_quality(quality)))
         fs = build_features(data.tradable_prices, winsorise=winsorise)
@@ -177,7 +251,11 @@ def register(app: typer.Typer) -> None:
         from deepmomentum.run import atomic_write_bytes
 
         atomic_write_bytes(out, long.to_parquet(index=False) or b"")
-        if not quiet:
+        if as_json:
+            emit_json(
+                {"path": str(out), "rows": len(long), "features": list(fs.names), "synthetic": data.synthetic}
+            )
+        elif not state.quiet:
             label = " (SYNTHETIC data)" if data.synthetic else ""
             console.print(f"wrote {len(long):,} rows x {len(fs.names)} features to {out}{label}")
 
@@ -192,24 +270,25 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="Run folder (default runs/demo-<time>)."),
         classical: bool = typer.Option(False, "--classical", help="Only the classical strategies."),
         report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
-        quiet: bool = typer.Option(False, "--quiet", "-q"),
-        as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+        force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Train the dmn-quick Deep Momentum Network on the SYNTHETIC demo data, against the benchmarks."""
         from deepmomentum.config import RunConfig
         from deepmomentum.presets import load_preset
 
-        state.quiet = quiet or as_json
+        set_output(quiet, as_json)
         _show_warnings()
         out = out or default_run_dir("demo")
         if classical:
-            _run_and_print(RunConfig(), out, "demo", report, as_json)
+            _run_and_print(RunConfig(), out, "demo", report, as_json, force)
             return
         from deepmomentum.cli._run import run_and_print_models
 
         cfg = load_preset("dmn-quick")
         cfg.backtest.cost_bps = [0.0, 2.0, 10.0]
-        run_and_print_models(cfg, out, report, as_json)
+        run_and_print_models(cfg, out, report, as_json, force=force)
 
 
 def register_compare(app: typer.Typer) -> None:
@@ -225,26 +304,53 @@ def register_compare(app: typer.Typer) -> None:
     def compare(
         run_dirs: list[Path] = typer.Argument(..., help="Run folders to aggregate (e.g. one per seed)."),
         cost_bps: str | None = typer.Option(
-            None, "--cost-bps", help="Only variants at these costs, e.g. 0,2,10."
+            None, "--cost-bps", help="Only variants at these costs, e.g. 0,2,10.", show_default="all"
         ),
         ex_post: bool = typer.Option(False, "--ex-post", help="Use the ex-post rescaled metrics."),
+        allow_mixed: bool = typer.Option(
+            False,
+            "--allow-mixed",
+            help="Average runs that differ in data, span or variants (labelled MIXED).",
+        ),
         markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Only check that the runs compare."),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Mean and std of each variant's metrics across run folders (seeds)."""
-        from deepmomentum.run import compare_runs, comparison_markdown
+        from deepmomentum.run import compare_runs, comparison_label, comparison_markdown
 
-        table = compare_runs(run_dirs, "metrics_ex_post.json" if ex_post else "metrics.json")
+        set_output(quiet, as_json)
+        metric_file = "metrics_ex_post.json" if ex_post else "metrics.json"
+        table = compare_runs(run_dirs, metric_file, allow_mixed=allow_mixed)
         if cost_bps:
             keep = tuple(f"@{c:g}bp" for c in _split(cost_bps, float))
             table = table[[str(v).endswith(keep) for v in table.index]]
+        label = comparison_label(table)
+        for diff in table.attrs["differences"]:
+            if not state.quiet:
+                err_console.print(f"[yellow]mixed:[/] {escape(diff)}", highlight=False, soft_wrap=True)
         if as_json:
-            flat = {str(v): {f"{c[0]}_{c[1]}": row[c] for c in table.columns} for v, row in table.iterrows()}
-            console.print_json(data=flat)
+            emit_json(
+                {
+                    "runs": table.attrs["runs"],
+                    "mixed": table.attrs["mixed"],
+                    "synthetic": table.attrs["synthetic"],
+                    "differences": table.attrs["differences"],
+                    "variants": {
+                        str(v): {f"{c[0]}_{c[1]}": _finite(row[c]) for c in table.columns}
+                        for v, row in table.iterrows()
+                    },
+                }
+            )
+        elif state.quiet:
+            return
         elif markdown:
+            if label:
+                console.print(f"**{label}** inputs ({len(run_dirs)} runs)\n", markup=False, highlight=False)
             console.print(comparison_markdown(table), markup=False, highlight=False, soft_wrap=True)
         else:
-            rich_table = Table(title=f"mean ± std over {len(run_dirs)} runs", header_style="bold")
+            title = f"mean ± std over {len(run_dirs)} runs" + (f" [{label}]" if label else "")
+            rich_table = Table(title=escape(title), header_style="bold")
             rich_table.add_column("variant", style="cyan")
             for m in ("sharpe", "annual_return", "annual_vol", "max_drawdown", "turnover"):
                 rich_table.add_column(m, justify="right")
@@ -253,12 +359,18 @@ def register_compare(app: typer.Typer) -> None:
             console.print(rich_table)
 
 
-def _run_and_print(cfg, out: Path, command: str, report: bool, as_json: bool) -> None:
+def _finite(value: Any) -> Any:
+    """A plain Python number for JSON; JSON has no NaN, so a missing measure is null."""
+    value = value.item() if hasattr(value, "item") else value
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _run_and_print(cfg, out: Path, command: str, report: bool, as_json: bool, force: bool = False) -> None:
     from deepmomentum.run import run_backtest
 
     _announce_data(cfg.data.data_dir)
     with console.status("backtesting...", spinner="dots") if not state.quiet else _null():
-        run = run_backtest(cfg, out=out, command=command)
+        run = run_backtest(cfg, out=out, command=command, force=force)
     label = "SYNTHETIC demo data" if run.data.synthetic else str(run.data.source)
     span = f"{run.result.start.date()} to {run.result.end.date()}"
     if report:

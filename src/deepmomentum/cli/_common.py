@@ -7,17 +7,33 @@ Exit codes: 0 ok, 1 failed (an unexpected error), 2 bad input (a
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
 from deepmomentum.exceptions import DeepMomentumError
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "console", "err_console", "state"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "JSON_HELP",
+    "QUIET_HELP",
+    "console",
+    "emit_json",
+    "err_console",
+    "set_output",
+    "state",
+]
+
+QUIET_HELP = "Print only errors."
+JSON_HELP = "Print the result as JSON on stdout (nothing else goes to stdout)."
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -33,6 +49,19 @@ class _State:
 
     debug: bool = False
     quiet: bool = False
+    json: bool = False
+
+
+def set_output(quiet: bool, as_json: bool = False) -> None:
+    """Apply ``--quiet`` / ``--json``: JSON output implies quiet (stdout holds only the JSON)."""
+    state.quiet = quiet or as_json
+    state.json = as_json
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as JSON on stdout, unwrapped (rich would fold long lines)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str, allow_nan=False) + "\n")
+    sys.stdout.flush()
 
 
 state = _State()
@@ -57,6 +86,15 @@ def handle_errors(func: F) -> F:
                 raise
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except ValidationError as exc:  # a model validated outside the config loaders: still bad input
+            if state.debug:
+                raise
+            from deepmomentum._validation import format_validation_error
+
+            root = exc.title if isinstance(exc.title, str) else "configuration"
+            text = f"{root}: {format_validation_error(exc, _model_named(root))}"
+            err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted: progress so far is saved; rerun to resume[/]")
             raise typer.Exit(130) from None
@@ -72,6 +110,16 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(EXIT_FAILED) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _model_named(name: str) -> Any:
+    """The configuration model class called ``name`` (for locating fields in messages)."""
+    from pydantic import BaseModel
+
+    from deepmomentum import config
+
+    found = getattr(config, name, None)
+    return found if isinstance(found, type) and issubclass(found, BaseModel) else BaseModel
 
 
 def is_tty() -> bool:

@@ -12,7 +12,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from deepmomentum.cli._common import EXIT_FAILED, console, err_console, handle_errors, state
+from deepmomentum.cli._common import (
+    EXIT_FAILED,
+    JSON_HELP,
+    QUIET_HELP,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    set_output,
+    state,
+)
 from deepmomentum.exceptions import ConfigError
 
 __all__ = ["data_app", "register"]
@@ -53,6 +63,24 @@ def _parse_pairs(values: list[str] | None, what: str) -> dict[str, str]:
             raise ConfigError(f"cannot parse {what} {value!r}; write NAME=VALUE, e.g. BNO=BRENT")
         out[left.strip()] = right.strip()
     return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (dates as text, missing values as null)."""
+    out: list[dict[str, Any]] = []
+    for row in frame.to_dict("records"):
+        out.append(
+            {
+                str(k): None if _fmt_cell(v) == "" else (v.item() if hasattr(v, "item") else v)
+                for k, v in row.items()
+            }
+        )
+    return out
+
+
+def _status_record(st: Any) -> dict[str, Any]:
+    fields = ("symbol", "source", "status", "rows", "new_rows", "first", "last", "message")
+    return {f: getattr(st, f) for f in fields} | {"ok": bool(st.ok)}
 
 
 def _fmt_cell(value: object) -> str:
@@ -101,6 +129,8 @@ def fetch(
         help="SYMBOL=PROXY, e.g. BNO=BRENT or FXE=EUR/USD (repeatable); the proxy is fetched too.",
     ),
     config: Path | None = typer.Option(None, "--config", help="TOML file with an \\[acquisition] table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Fetch daily prices into the local cache, one Parquet file per series."""
     from deepmomentum.data.acquisition import (
@@ -110,6 +140,7 @@ def fetch(
         with_proxies,
     )
 
+    set_output(quiet, as_json)
     _show_warnings()
     if source not in _SOURCES:
         raise ConfigError(f"unknown --source {source!r}; use alphavantage or yahoo")
@@ -187,7 +218,10 @@ def fetch(
             st.last,
             st.message,
         )
-    console.print(table)
+    if as_json:
+        emit_json({"cache_dir": str(folder), "series": [_status_record(st) for st in statuses]})
+    elif not state.quiet:
+        console.print(table)
     bad = [s for s in statuses if not s.ok]
     if bad:
         err_console.print(
@@ -216,13 +250,21 @@ def list_(
         None, "--cache-dir", help="Cache folder (default: the user cache dir)."
     ),
     config: Path | None = typer.Option(None, "--config", help="TOML file with an \\[acquisition] table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List the cached series: source, endpoint, span, rows and when they were fetched."""
     from deepmomentum.data.acquisition import SeriesStore, load_acquisition_config
 
+    set_output(quiet, as_json)
     cfg = load_acquisition_config(config)
     folder = _cache_dir(cache_dir, cfg)
     summary = SeriesStore(folder).summary()
+    if as_json:
+        emit_json({"cache_dir": str(folder), "series": _records(summary)})
+        return
+    if state.quiet:
+        return
     if summary.empty:
         err_console.print(
             f"no cached series in {folder}; fetch some with: deepmomentum data fetch --symbols SPY",
@@ -279,6 +321,8 @@ def check(
     config: Path | None = typer.Option(
         None, "--config", help="TOML file with an \\[acquisition.quality] table."
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Report gaps, stale runs, spikes, non-positive values and calendar mismatches."""
     from deepmomentum.data.acquisition import (
@@ -289,6 +333,7 @@ def check(
         load_acquisition_config,
     )
 
+    set_output(quiet, as_json)
     _show_warnings()
     if data_dir is not None and cache_dir is not None:
         raise ConfigError("give --data-dir or --cache-dir, not both")
@@ -322,7 +367,11 @@ def check(
         report = check_quality(series, rules, allow_non_positive=rates)
 
     issues = report.issues
-    if issues.empty:
+    if as_json:
+        emit_json({"checked": where, "ok": report.ok, "issues": _records(issues)})
+    elif state.quiet:
+        pass
+    elif issues.empty:
         console.print(f"[green]no issues found[/] in {where}", highlight=False)
     else:
         table = Table(title=f"data quality: {where}", header_style="bold", padding=(0, 1), pad_edge=False)
@@ -353,7 +402,8 @@ def check(
         )
     if out is not None:
         report.to_csv(out)
-        err_console.print(f"wrote {out}", highlight=False)
+        if not state.quiet:
+            err_console.print(f"wrote {out}", highlight=False)
     report.raise_for_errors(where)
 
 
@@ -379,10 +429,13 @@ def export(
         True, "--splice/--no-splice", help="Extend short histories with their proxy."
     ),
     config: Path | None = typer.Option(None, "--config", help="TOML file with an \\[acquisition] table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Export the cache as a data folder: universe.csv and one Date,Close file per series, oldest first."""
     from deepmomentum.data.acquisition import SeriesStore, export_store, load_acquisition_config
 
+    set_output(quiet, as_json)
     _show_warnings()
     cfg = load_acquisition_config(config)
     folder = _cache_dir(cache_dir, cfg)
@@ -393,6 +446,17 @@ def export(
         symbols=None if symbols is None else [s.strip() for s in symbols.split(",") if s.strip()],
         splice=splice,
     )
+    if as_json:
+        emit_json(
+            {
+                "out": str(out),
+                "symbols": list(result.symbols),
+                "splices": [i.as_dict() for i in result.splices],
+            }
+        )
+        return
+    if state.quiet:
+        return
     if result.splices:
         table = Table(
             title="spliced histories (proxy returns before the first own price)", header_style="bold"

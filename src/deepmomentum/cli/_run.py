@@ -19,6 +19,8 @@ from rich.progress import (
 from rich.table import Table
 
 from deepmomentum.cli._backtest import (
+    FORCE_HELP,
+    OPTION_NAMES,
     QUALITY_HELP,
     _announce_data,
     _show_warnings,
@@ -26,7 +28,15 @@ from deepmomentum.cli._backtest import (
     apply_quality_options,
     default_run_dir,
 )
-from deepmomentum.cli._common import console, err_console, handle_errors, state
+from deepmomentum.cli._common import (
+    JSON_HELP,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    set_output,
+    state,
+)
 from deepmomentum.cli._tables import metrics_json, metrics_table
 
 if TYPE_CHECKING:
@@ -87,7 +97,7 @@ def _progress() -> Progress:
     )
 
 
-def run_and_print_models(cfg: Any, out: Path, report: bool, as_json: bool) -> None:
+def run_and_print_models(cfg: Any, out: Path, report: bool, as_json: bool, force: bool = False) -> None:
     """Run the configured pipeline with progress bars, then print the metrics.
 
     :func:`deepmomentum.run.run_managed_futures` when the configuration has a
@@ -99,7 +109,7 @@ def run_and_print_models(cfg: Any, out: Path, report: bool, as_json: bool) -> No
     pipeline = run_managed_futures if managed_futures else run_models
     _announce_data(cfg.data.data_dir)
     with _progress() as progress:
-        result = pipeline(cfg, out, progress=RichProgress(progress))
+        result = pipeline(cfg, out, progress=RichProgress(progress), force=force)
     if report:
         _try_report(out)
     label = "SYNTHETIC demo data" if result.data.synthetic else str(result.data.source)
@@ -195,20 +205,21 @@ def register(app: typer.Typer) -> None:
         resume: Path | None = typer.Option(
             None, "--resume", help="Resume the run in this folder with its config.toml."
         ),
+        force: bool = typer.Option(False, "--force", help=FORCE_HELP),
         quality: str | None = typer.Option(None, "--quality", help=QUALITY_HELP),
         quality_check: bool | None = typer.Option(
             None, "--quality-check/--no-quality-check", help="Check data quality first (default on)."
         ),
         report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, only errors."),
-        as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Train models walk-forward, predict out of sample, backtest against the benchmarks."""
         from deepmomentum.config import load_config
         from deepmomentum.exceptions import ConfigError
         from deepmomentum.presets import load_preset
 
-        state.quiet = quiet or as_json
+        set_output(quiet, as_json)
         _show_warnings()
         if config and preset:
             raise ConfigError("give --config or --preset, not both")
@@ -231,40 +242,44 @@ def register(app: typer.Typer) -> None:
             out = resume
         else:
             cfg = load_config(config) if config else load_preset(preset or "dmn-quick")
-        if data_dir is not None:
-            cfg.data.data_dir = data_dir.resolve()  # config.toml must replay from any folder
-        if macro_dir is not None:
-            cfg.data.macro_dir = macro_dir
-        if sentiment_dir is not None:
-            cfg.data.sentiment_dir = sentiment_dir
-        if seed is not None:
-            cfg.seed = seed
-        if jobs is not None:
-            cfg.training.jobs = jobs
-        if device is not None:
-            cfg.training.device = device  # type: ignore[assignment]
-        if precision is not None:
-            cfg.training.precision = precision  # type: ignore[assignment]
-        if first_test_year is not None:
-            cfg.training.first_test_year = first_test_year
-        if executor is not None:
-            cfg.training.executor = executor  # type: ignore[assignment]
-        if ray_address is not None:
-            cfg.training.ray_address = ray_address
-        if storage is not None:
-            cfg.training.storage = storage
+        cfg = cfg.with_overrides(
+            {
+                "data.data_dir": None if data_dir is None else data_dir.resolve(),  # replays from any folder
+                "data.macro_dir": macro_dir,
+                "data.sentiment_dir": sentiment_dir,
+                "seed": seed,
+                "training.jobs": jobs,
+                "training.device": device,
+                "training.precision": precision,
+                "training.first_test_year": first_test_year,
+                "training.executor": executor,
+                "training.ray_address": ray_address,
+                "training.storage": storage,
+            },
+            OPTION_NAMES,
+        )
         apply_quality_options(cfg, quality, quality_check)
-        run_and_print_models(cfg, out or default_run_dir("run"), report, as_json)
+        run_and_print_models(cfg, out or default_run_dir("run"), report, as_json, force=force)
 
-    @app.command(epilog="Examples:\n\n  deepmomentum presets")
+    @app.command(epilog="Examples:\n\n  deepmomentum presets\n\n  deepmomentum presets --json")
     @handle_errors
-    def presets() -> None:
+    def presets(
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing (checks the presets load)."),
+        as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    ) -> None:
         """List the shipped run presets."""
         from deepmomentum.presets import list_presets
 
+        set_output(quiet, as_json)
+        shipped = list_presets()
+        if as_json:
+            emit_json(shipped)
+            return
+        if state.quiet:
+            return
         table = Table(title="presets (use with: deepmomentum run --preset NAME)", header_style="bold")
         table.add_column("name", style="cyan", no_wrap=True)
         table.add_column("description")
-        for name, desc in list_presets().items():
+        for name, desc in shipped.items():
             table.add_row(name, desc)
         console.print(table)

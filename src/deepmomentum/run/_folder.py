@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from deepmomentum._io import atomic_path as _atomic_path
-from deepmomentum._io import atomic_write_bytes, atomic_write_text
+from deepmomentum._io import atomic_write_bytes, atomic_write_text, free_sibling
 
 __all__ = [
     "RUN_KINDS",
@@ -121,14 +121,6 @@ def recorded_kind(path: Path) -> str | None:
     if meta.get("command") == "run":
         return "dmn"
     return None
-
-
-def free_sibling(path: Path) -> Path:
-    """``path-2``, ``path-3``... : the first name beside ``path`` that does not exist."""
-    k = 2
-    while (candidate := path.with_name(f"{path.name}-{k}")).exists():
-        k += 1
-    return candidate
 
 
 class RunFolder:
