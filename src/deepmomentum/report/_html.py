@@ -384,9 +384,7 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
             "drawdowns", "Drawdowns", _figure_div(figs.drawdown_figure(an, default), "fig-drawdowns"), True
         )
     )
-    parts.append(
-        _section("worst-drawdowns", "Five worst drawdowns", drawdowns_html(an, default), True)
-    )
+    parts.append(_section("worst-drawdowns", "Five worst drawdowns", drawdowns_html(an, default), True))
     parts.append(
         _section(
             "rolling-sharpe",
@@ -397,8 +395,10 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
     )
     beta_fig = rfigs.rolling_beta_figure(an, default)
     body = _figure_div(rfigs.rolling_volatility_figure(an, default), "fig-rolling-vol")
-    body += _figure_div(beta_fig, "fig-rolling-beta") if beta_fig is not None else (
-        "<p class='how'>No reference (SPY) in benchmarks.csv: no rolling beta.</p>"
+    body += (
+        _figure_div(beta_fig, "fig-rolling-beta")
+        if beta_fig is not None
+        else ("<p class='how'>No reference (SPY) in benchmarks.csv: no rolling beta.</p>")
     )
     parts.append(_section("rolling-risk", "Rolling six-month vol and beta", body, True))
     risk = risk_html(an, variants, bench_names)
