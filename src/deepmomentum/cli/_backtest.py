@@ -66,12 +66,18 @@ OPTION_NAMES = {
 FORCE_HELP = "Replace an --out folder that holds another run (its old contents are deleted first)."
 
 
-def _default(model: type[BaseModel], field: str, fmt: str = "{}") -> str:
-    """A configuration default as shown by --help (one set of defaults: the pydantic models')."""
+def _with_default(help_text: str, model: type[BaseModel], field: str, fmt: str = "{}") -> str:
+    """``help_text`` and the configuration's default, as click shows defaults.
+
+    The options default to None so that a --config file's values stand unless a
+    flag is given; the default shown is the pydantic model's (one set of defaults).
+    """
     value = model.model_fields[field].default
     if isinstance(value, list):
-        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
-    return fmt.format(value)
+        shown = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    else:
+        shown = fmt.format(value)
+    return f"{help_text}  [default: {shown}]"
 
 
 def _show_warnings() -> None:
@@ -94,8 +100,10 @@ def _split(value: str, kind: type = str) -> list:
 
 
 QUALITY_HELP = (
-    "Data-quality actions, e.g. spike=drop,stale=flag (issues: spike, non_positive, stale, gap, "
-    "calendar; actions: flag, drop, ffill). Unresolved spikes and non-positive prices stop the run."
+    "Data-quality actions, e.g. spike=keep,gap=ffill (issues: spike, non_positive, stale, gap, "
+    "calendar; actions: drop, keep, error, ffill, flag). Default: spike=drop (isolated bad prints that "
+    "revert next day are dropped, with a warning), the others flag. spike=error refuses such data; "
+    "non-positive prices always stop the run."
 )
 
 
@@ -108,6 +116,7 @@ def apply_quality_options(cfg: Any, quality: str | None, quality_check: bool | N
 
 
 def _parse_quality(text: str | None) -> dict[str, Any]:
+    from deepmomentum.data.acquisition._quality import ACTIONS
     from deepmomentum.exceptions import ConfigError
 
     actions: dict[str, Any] = {}
@@ -115,8 +124,11 @@ def _parse_quality(text: str | None) -> dict[str, Any]:
         if not part.strip():
             continue
         issue, sep, action = part.partition("=")
-        if not sep or action.strip() not in ("flag", "drop", "ffill"):
-            raise ConfigError(f"--quality: cannot parse {part!r}; write ISSUE=ACTION, e.g. spike=drop")
+        if not sep or action.strip() not in ACTIONS:
+            raise ConfigError(
+                f"--quality: cannot parse {part!r}; write ISSUE=ACTION, e.g. spike=keep "
+                f"(actions: {', '.join(ACTIONS)})"
+            )
         actions[issue.strip()] = action.strip()
     return actions
 
@@ -135,8 +147,7 @@ def register(app: typer.Typer) -> None:
     @app.command(
         epilog=(
             "Examples:\n\n"
-            "  deepmomentum backtest --data-dir ../shared/data/etf --quality spike=drop "
-            "--start 2008-01-01 --out runs/etf\n\n"
+            "  deepmomentum backtest --data-dir ../shared/data/etf --start 2008-01-01 --out runs/etf\n\n"
             "  deepmomentum backtest --strategy tsmom --cost-bps 0,1,2,3,5,10 --json\n\n"
             "  deepmomentum backtest --config my.toml --out runs/mine"
         )
@@ -149,43 +160,38 @@ def register(app: typer.Typer) -> None:
         strategy: str | None = typer.Option(
             None,
             "--strategy",
-            help="Comma-separated: long_only,tsmom,macd.",
-            show_default=_default(BacktestConfig, "strategies"),
+            help=_with_default("Comma-separated: long_only,tsmom,macd.", BacktestConfig, "strategies"),
         ),
         cost_bps: str | None = typer.Option(
             None,
             "--cost-bps",
-            help="Cost levels, bp of traded notional, >= 0.",
-            show_default=_default(BacktestConfig, "cost_bps"),
+            help=_with_default("Cost levels, bp of traded notional, >= 0.", BacktestConfig, "cost_bps"),
         ),
         start: dt.datetime | None = typer.Option(None, "--start", formats=["%Y-%m-%d"], help="First day."),
         end: dt.datetime | None = typer.Option(None, "--end", formats=["%Y-%m-%d"], help="Last day."),
         vol_target: float | None = typer.Option(
             None,
             "--vol-target",
-            help="Annual vol target per asset, decimal, in (0, 2].",
-            show_default=_default(BacktestConfig, "vol_target"),
+            help=_with_default(
+                "Annual vol target per asset, decimal, in (0, 2].", BacktestConfig, "vol_target"
+            ),
         ),
         max_weight: float | None = typer.Option(
             None,
             "--max-weight",
-            help="Cap on |weight| per asset, > 0.",
-            show_default=_default(BacktestConfig, "max_weight", "{:g}"),
+            help=_with_default("Cap on |weight| per asset, > 0.", BacktestConfig, "max_weight", "{:g}"),
         ),
         portfolio_vol_target: bool | None = typer.Option(
             None,
             "--portfolio-vol-target/--no-portfolio-vol-target",
-            help="Also target portfolio vol ex ante from trailing portfolio returns.",
-            show_default="off",
+            help="Also target portfolio vol ex ante from trailing portfolio returns.  [default: off]",
         ),
         config: Path | None = typer.Option(None, "--config", help="TOML configuration file."),
         quality: str | None = typer.Option(None, "--quality", help=QUALITY_HELP),
         quality_check: bool | None = typer.Option(
-            None, "--quality-check/--no-quality-check", help="Check data quality first.", show_default="on"
+            None, "--quality-check/--no-quality-check", help="Check data quality first.  [default: on]"
         ),
-        out: Path | None = typer.Option(
-            None, "--out", help="Run folder.", show_default="runs/backtest-<time>"
-        ),
+        out: Path | None = typer.Option(None, "--out", help="Run folder.  [default: runs/backtest-<time>]"),
         force: bool = typer.Option(False, "--force", help=FORCE_HELP),
         report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
@@ -214,11 +220,7 @@ def register(app: typer.Typer) -> None:
         _run_and_print(cfg, out or default_run_dir("backtest"), "backtest", report, as_json, force)
 
     @app.command(
-        epilog=(
-            "Examples:\n\n"
-            "  deepmomentum features --data-dir ../shared/data/etf --quality spike=drop "
-            "--out features.parquet"
-        )
+        epilog="Examples:\n\n  deepmomentum features --data-dir ../shared/data/etf --out features.parquet"
     )
     @handle_errors
     def features(
@@ -304,7 +306,7 @@ def register_compare(app: typer.Typer) -> None:
     def compare(
         run_dirs: list[Path] = typer.Argument(..., help="Run folders to aggregate (e.g. one per seed)."),
         cost_bps: str | None = typer.Option(
-            None, "--cost-bps", help="Only variants at these costs, e.g. 0,2,10.", show_default="all"
+            None, "--cost-bps", help="Only variants at these costs, e.g. 0,2,10.  [default: all]"
         ),
         ex_post: bool = typer.Option(False, "--ex-post", help="Use the ex-post rescaled metrics."),
         allow_mixed: bool = typer.Option(
@@ -368,6 +370,9 @@ def _finite(value: Any) -> Any:
 def _run_and_print(cfg, out: Path, command: str, report: bool, as_json: bool, force: bool = False) -> None:
     from deepmomentum.run import run_backtest
 
+    from deepmomentum.run._folder import check_out_path
+
+    check_out_path(out)  # before anything is printed: one line for bad input
     _announce_data(cfg.data.data_dir)
     with console.status("backtesting...", spinner="dots") if not state.quiet else _null():
         run = run_backtest(cfg, out=out, command=command, force=force)

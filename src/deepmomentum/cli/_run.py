@@ -107,6 +107,9 @@ def run_and_print_models(cfg: Any, out: Path, report: bool, as_json: bool, force
 
     managed_futures = getattr(cfg, "managed_futures", None) is not None
     pipeline = run_managed_futures if managed_futures else run_models
+    from deepmomentum.run._folder import check_out_path
+
+    check_out_path(out)  # before anything is printed: one line for bad input
     _announce_data(cfg.data.data_dir)
     with _progress() as progress:
         result = pipeline(cfg, out, progress=RichProgress(progress), force=force)
@@ -159,8 +162,7 @@ def register(app: typer.Typer) -> None:
         epilog=(
             "Examples:\n\n"
             "  deepmomentum run --preset dmn-quick\n\n"
-            "  deepmomentum run --preset dmn-medium --data-dir ../shared/data/etf --quality spike=drop "
-            "--out runs/dmn --seed 1\n\n"
+            "  deepmomentum run --preset dmn-medium --data-dir ../shared/data/etf --out runs/dmn --seed 1\n\n"
             "  deepmomentum run --config my.toml --jobs 2 --device auto\n\n"
             "  deepmomentum run --preset dmn-paper --executor ray --ray-address auto\n\n"
             "  deepmomentum run --preset dmn-paper --storage postgresql://dm@dbhost/dm --out runs/a\n\n"
@@ -176,7 +178,9 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def run(
         config: Path | None = typer.Option(None, "--config", help="TOML configuration file."),
-        preset: str | None = typer.Option(None, "--preset", help="A shipped preset (see `presets`)."),
+        preset: str | None = typer.Option(
+            None, "--preset", help="A shipped preset (see `presets`).  [default: dmn-quick]"
+        ),
         data_dir: Path | None = typer.Option(None, "--data-dir", help="Data folder; default synthetic."),
         macro_dir: Path | None = typer.Option(
             None, "--macro-dir", help="Macro series folder (managed futures); default market-implied regime."
@@ -185,11 +189,21 @@ def register(app: typer.Typer) -> None:
             None, "--sentiment-dir", help="Sentiment SYMBOL.csv folder (managed futures); default off."
         ),
         out: Path | None = typer.Option(None, "--out", help="Run folder (default runs/run-<time>)."),
-        seed: int | None = typer.Option(None, "--seed", help="Base seed of the run."),
-        jobs: int | None = typer.Option(None, "--jobs", help="Parallel local workers."),
-        device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda."),
-        precision: str | None = typer.Option(None, "--precision", help="fp32, bf16 or fp16 (CUDA only)."),
-        first_test_year: int | None = typer.Option(None, "--first-test-year", help="First OOS year."),
+        seed: int | None = typer.Option(
+            None, "--seed", help="Base seed of the run.  [default: the preset's]"
+        ),
+        jobs: int | None = typer.Option(
+            None, "--jobs", help="Parallel local workers.  [default: the preset's]"
+        ),
+        device: str | None = typer.Option(
+            None, "--device", help="auto, cpu or cuda.  [default: the preset's, auto]"
+        ),
+        precision: str | None = typer.Option(
+            None, "--precision", help="fp32, bf16 or fp16 (CUDA only).  [default: fp32]"
+        ),
+        first_test_year: int | None = typer.Option(
+            None, "--first-test-year", help="First out-of-sample year.  [default: the preset's]"
+        ),
         executor: str | None = typer.Option(
             None, "--executor", help="Where tasks run: local (joblib, default) or ray."
         ),

@@ -177,7 +177,7 @@ def comparison_markdown(table: pd.DataFrame, metrics: Sequence[str] = _SHOWN) ->
     for variant, row in table.iterrows():
         cells = []
         for m in metrics:
-            mean, std = row[(m, "mean")], row[(m, "std")]
+            mean, std = row.get((m, "mean"), math.nan), row.get((m, "std"), math.nan)
             scale, unit = (100.0, "%") if m in pct else (1.0, "")
             if not math.isfinite(mean):
                 cells.append("-")

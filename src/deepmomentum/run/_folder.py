@@ -28,6 +28,7 @@ __all__ = [
     "RUN_KINDS",
     "RunFolder",
     "RunKind",
+    "check_out_path",
     "atomic_write_bytes",
     "atomic_write_text",
     "package_versions",
@@ -123,6 +124,16 @@ def recorded_kind(path: Path) -> str | None:
     return None
 
 
+def check_out_path(path: Path) -> None:
+    """Refuse a run-folder path that is an existing file (checked before any work starts)."""
+    from deepmomentum.exceptions import ConfigError
+
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"{path} is a file, not a run folder; give --out a folder path such as {free_sibling(path)}"
+        )
+
+
 class RunFolder:
     """A run's output folder; every write is atomic.
 
@@ -178,10 +189,7 @@ class RunFolder:
         from deepmomentum.exceptions import ConfigError
 
         path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise ConfigError(
-                f"{path} is a file, not a run folder; give --out a folder path such as {free_sibling(path)}"
-            )
+        check_out_path(path)
         created = not path.exists() or not any(path.iterdir())
         if not created:
             old_kind = recorded_kind(path)
