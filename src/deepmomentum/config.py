@@ -73,9 +73,12 @@ class DataConfig(_Strict):
         None, exclude=True, repr=False, description="Same as the top-level [acquisition] table."
     )
     quality_check: bool = Field(True, description="Check data quality before use; refuse unresolved errors.")
-    quality: dict[str, Literal["flag", "drop", "ffill"]] = Field(
+    quality: dict[str, Literal["flag", "drop", "ffill", "keep", "error"]] = Field(
         default_factory=dict,
-        description="Action per issue type (spike, non_positive, stale, gap, calendar); default flag.",
+        description=(
+            "Action per issue type (spike, non_positive, stale, gap, calendar): drop, keep, error, ffill "
+            "or flag; default: spike = drop (isolated bad prints), the others flag."
+        ),
     )
     macro_dir: Path | None = Field(
         None, description="Folder of macro series (SERIES.csv, date,value); None: market-implied regime."

@@ -12,6 +12,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "DeepMomentumError",
+    "QualityWarning",
     "ShortHistoryWarning",
 ]
 
@@ -48,3 +49,7 @@ class DataWarning(UserWarning):
 
 class ShortHistoryWarning(DataWarning):
     """An instrument's history is too short for the longest lookback and is excluded."""
+
+
+class QualityWarning(DataWarning):
+    """The quality checks changed or kept suspect prices (e.g. dropped bad prints); the message lists them."""

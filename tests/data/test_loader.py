@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from deepmomentum.data import Role, align_prices, load_data_dir, read_price_file
-from deepmomentum.exceptions import DataError, DataWarning, ShortHistoryWarning
+from deepmomentum.exceptions import DataError, DataWarning, QualityWarning, ShortHistoryWarning
 
 
 def _write_series(path: Path, n: int = 300, start: str = "2015-01-01", col: str = "Close") -> None:
@@ -192,9 +192,10 @@ def test_quality_gate_refuses_then_resolves_spike(tmp_path: Path) -> None:
         tmp_path / "AAA.csv", index=False
     )
     with pytest.raises(QualityError, match=r"AAA spike " + idx[150].strftime("%Y-%m-%d")):
-        load_data_dir(tmp_path, quality=QualityPolicy())
-    data = load_data_dir(tmp_path, quality=QualityPolicy().with_actions({"spike": "drop"}))
+        load_data_dir(tmp_path, quality=QualityPolicy().with_actions({"spike": "error"}))
+    with pytest.warns(QualityWarning, match="AAA: dropped 1 isolated spike"):
+        data = load_data_dir(tmp_path, quality=QualityPolicy().with_actions({"spike": "drop"}))
     assert data.prices["AAA"].pct_change().abs().max() < 0.05  # the bad print is gone
     assert data.prices["AAA"].get(idx[150]) is None  # its day has no price (one-instrument calendar)
     assert data.quality is not None and bool(data.quality["resolved"].any())
-    assert load_data_dir(tmp_path).quality is None  # no policy: no check
+    assert load_data_dir(tmp_path, quality=False).quality is None  # False: no check

@@ -302,8 +302,10 @@ def list_(
         "Examples:\n\n"
         "  deepmomentum data check --data-dir ../shared/data/etf --out quality.csv\n\n"
         "  deepmomentum data check --cache-dir data/cache\n\n"
-        "  deepmomentum data check --data-dir data/etf-26 --policy spike=drop --policy gap=ffill\n\n"
-        "Exit code 2 when errors (spikes, non-positive prices) are left unresolved by the policy."
+        "  deepmomentum data check --data-dir data/etf-26 --policy spike=error --policy gap=ffill\n\n"
+        "Isolated spikes that revert next day (bad prints) are dropped by default (spike=drop);\n"
+        "exit code 2 when errors (non-positive prices, spikes under spike=error or flag) are left\n"
+        "unresolved by the policy."
     )
 )
 @handle_errors
@@ -316,7 +318,12 @@ def check(
     ),
     out: Path | None = typer.Option(None, "--out", help="Write every issue to this CSV."),
     policy: list[str] | None = typer.Option(
-        None, "--policy", help="ISSUE=ACTION, e.g. spike=drop, gap=ffill, stale=flag (repeatable)."
+        None,
+        "--policy",
+        help=(
+            "ISSUE=ACTION, e.g. spike=keep, gap=ffill, stale=error "
+            "(repeatable; actions: drop, keep, error, ffill, flag)."
+        ),
     ),
     config: Path | None = typer.Option(
         None, "--config", help="TOML file with an \\[acquisition.quality] table."

@@ -11,17 +11,17 @@ that names the file, the column or date, and what to do.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
+from deepmomentum._warnings import warn
 from deepmomentum.data._market import MarketData
 from deepmomentum.data._price_formats import decimal_commas_to_points, parse_dates, sniff_separator
 from deepmomentum.data._universe import Instrument, Role, Universe
-from deepmomentum.exceptions import DataError, DataWarning, ShortHistoryWarning
+from deepmomentum.exceptions import DataError, DataWarning, QualityWarning, ShortHistoryWarning
 
 if TYPE_CHECKING:
     from deepmomentum.data.acquisition import QualityPolicy
@@ -246,11 +246,10 @@ def read_price_file(path: Path, require_positive: bool = True) -> pd.Series:
             path,
         )
     if blank.any():
-        warnings.warn(
+        warn(
             f"{path}: {int(blank.sum())} rows without a price (first on "
             f"{dates[np.flatnonzero(blank)[0]].date()}) were dropped",
             DataWarning,
-            stacklevel=2,
         )
     series = pd.Series(values[~blank], index=dates[~blank], name=path.stem, dtype="float64")
     series.index.name = "date"
@@ -312,13 +311,12 @@ def align_prices(
         inside[first : last + 1] = True
         for start, stop in _nan_runs(~valid & inside):
             if stop - start > max_carry_days:
-                warnings.warn(
+                warn(
                     f"{symbol}: no prices from {full_index[start].date()} to "
                     f"{full_index[stop - 1].date()} ({stop - start} trading days); it sits out of "
                     f"the portfolio after {max_carry_days} days of carried prices until its "
                     "prices resume",
                     DataWarning,
-                    stacklevel=2,
                 )
         # Carry after the last price too: whether a missing day is a holiday or the end of
         # a history is only known later, and the value at t must not depend on it.
@@ -329,11 +327,31 @@ def align_prices(
     return pd.DataFrame(columns, index=calendar, dtype="float64")
 
 
+def _apply_quality(
+    folder: Path, universe: Universe, loaded: dict[str, pd.Series], quality: QualityPolicy | None
+) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+    """Check ``loaded`` with ``quality`` (None: the default policy); the cleaned series and findings."""
+    from deepmomentum.data.acquisition import QualityPolicy, check_quality
+
+    if quality is None:
+        quality = QualityPolicy()
+    elif not isinstance(quality, QualityPolicy):
+        raise TypeError(
+            f"quality= takes a QualityPolicy, None (the default policy) or False (no checks), not {quality!r}"
+        )
+    rates = [i.symbol for i in universe if i.role == Role.RATE and i.symbol in loaded]
+    report = check_quality(loaded, quality, allow_non_positive=rates)
+    report.raise_for_errors(str(folder))
+    for notice in report.spike_notices():
+        warn(notice, QualityWarning)
+    return {s: report.cleaned[s].rename(s) for s in loaded}, report.issues
+
+
 def load_data_dir(
     data_dir: str | Path,
     min_history: int = DEFAULT_MIN_HISTORY,
     max_carry_days: int = DEFAULT_MAX_CARRY_DAYS,
-    quality: QualityPolicy | None = None,
+    quality: QualityPolicy | Literal[False] | None = None,
 ) -> MarketData:
     """Load a data folder into an aligned :class:`MarketData`.
 
@@ -346,12 +364,17 @@ def load_data_dir(
         :class:`~deepmomentum.exceptions.ShortHistoryWarning`.
     max_carry_days : int, default 5
         Longest holiday over which a price is carried (see :func:`align_prices`).
-    quality : QualityPolicy, optional
-        Run the data-quality checks (spikes, stale runs, gaps, calendar) with
-        this policy: unresolved errors raise
+    quality : QualityPolicy, False or None, default None
+        The data-quality checks (spikes, stale runs, gaps, calendar) run with
+        this policy; None: the default ``QualityPolicy()``, which drops
+        isolated spikes that revert the next day (bad prints) and flags the
+        rest. Unresolved errors raise
         :class:`~deepmomentum.data.acquisition.QualityError` saying how to fix
-        them; drops and fills the policy asks for are applied, and the
-        findings are kept in ``MarketData.quality``. None skips the checks.
+        them; the drops and fills the policy asks for are applied (one
+        :class:`~deepmomentum.exceptions.QualityWarning` per symbol lists the
+        spikes dropped or kept), and the findings are kept in
+        ``MarketData.quality``. False skips the checks (``MarketData.quality``
+        is then None).
 
     Returns
     -------
@@ -375,11 +398,10 @@ def load_data_dir(
         p.stem for p in folder.iterdir() if p.suffix.lower() in {".csv", ".parquet"} and p.stem != "universe"
     ):
         if extra not in listed:
-            warnings.warn(
+            warn(
                 f"{folder / extra}: file has no entry in universe.csv and is ignored; "
                 "add a row for it to use it",
                 DataWarning,
-                stacklevel=2,
             )
 
     loaded: dict[str, pd.Series] = {}
@@ -393,24 +415,17 @@ def load_data_dir(
             )
         s = read_price_file(path, require_positive=inst.role != Role.RATE)
         if inst.role == Role.TRADABLE and len(s) < min_history:
-            warnings.warn(
+            warn(
                 f"{path}: only {len(s)} prices, fewer than the longest lookback ({min_history}); "
                 f"{inst.symbol} is excluded",
                 ShortHistoryWarning,
-                stacklevel=2,
             )
             continue
         loaded[inst.symbol] = s.rename(inst.symbol)
 
     findings = None
-    if quality is not None:
-        from deepmomentum.data.acquisition import check_quality
-
-        rates = [i.symbol for i in universe if i.role == Role.RATE and i.symbol in loaded]
-        report = check_quality(loaded, quality, allow_non_positive=rates)
-        report.raise_for_errors(str(folder))
-        findings = report.issues
-        loaded = {s: report.cleaned[s].rename(s) for s in loaded}
+    if quality is not False:
+        loaded, findings = _apply_quality(folder, universe, loaded, quality)
     tradable = [s for s in universe.tradable if s in loaded]
     if not tradable:
         raise DataError(

@@ -8,6 +8,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
@@ -22,6 +23,9 @@ from deepmomentum.data import MarketData, load_data_dir, make_synthetic_market
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.run._folder import RunFolder, utc_now
 from deepmomentum.strategies import get_strategy
+
+if TYPE_CHECKING:
+    from deepmomentum.data.acquisition import QualityPolicy
 
 __all__ = [
     "BacktestRun",
@@ -65,10 +69,14 @@ class BacktestRun:
 
 
 def load_market(cfg: DataConfig) -> MarketData:
-    """Load the configured data folder, or the synthetic demo data when none is given."""
+    """Load the configured data folder, or the synthetic demo data when none is given.
+
+    The quality policy is ``QualityPolicy()`` (isolated bad prints dropped) with
+    ``cfg.quality``'s actions; ``cfg.quality_check = False`` skips the checks.
+    """
     if cfg.data_dir is None:
         return make_synthetic_market()
-    policy = None
+    policy: QualityPolicy | Literal[False] = False
     if cfg.quality_check:
         from deepmomentum.data.acquisition import QualityPolicy
 

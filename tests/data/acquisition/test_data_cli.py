@@ -170,10 +170,12 @@ def test_check_refuses_unresolved_errors(tmp_path: Path) -> None:
     close = [100.0 + 0.1 * i for i in range(60)]
     close[30] = 300.0
     pd.DataFrame({"Date": idx.strftime("%Y-%m-%d"), "Close": close}).to_csv(folder / "A.csv", index=False)
-    r = invoke("check", "--data-dir", str(folder), "--out", str(tmp_path / "q.csv"))
+    args = ["check", "--data-dir", str(folder), "--out", str(tmp_path / "q.csv")]
+    r = invoke(*args, "--policy", "spike=error")
     assert r.exit_code == 2 and "spike" in r.stdout and "unresolved" in r.stderr
     assert "spike" in (tmp_path / "q.csv").read_text()
-    assert invoke("check", "--data-dir", str(folder), "--policy", "spike=drop").exit_code == 0
+    r = invoke(*args)  # default: an isolated print that reverts is dropped, and listed
+    assert r.exit_code == 0 and "spike" in r.stdout and "drop" in (tmp_path / "q.csv").read_text()
 
 
 @pytest.mark.parametrize("command", ["fetch", "list", "check", "export"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -80,12 +82,40 @@ def test_clean_walk_has_no_issues() -> None:
 def test_spike_that_reverts_is_an_error() -> None:
     x = walk()
     x.iloc[100] *= 1.5
-    report = check_quality({"A": x})
+    report = check_quality({"A": x}, QualityPolicy().with_actions({"spike": "error"}))
     spikes = report.issues[report.issues["issue"] == "spike"]
     assert len(spikes) == 1 and spikes["start"].iloc[0] == x.index[100].date().isoformat()
     assert not report.ok
-    with pytest.raises(QualityError, match=r"1 unresolved data error.*spike.*data check"):
+    with pytest.raises(QualityError, match=r"1 unresolved data error.*spike.*spike=keep.*data check"):
         report.raise_for_errors("folder")
+    assert report.spike_notices() == []  # refused spikes are named by the error, not a warning
+
+
+def test_spike_that_reverts_is_dropped_by_default() -> None:
+    x = walk()
+    x.iloc[100] *= 1.5
+    report = check_quality({"A": x})
+    assert report.ok and x.index[100] not in report.cleaned["A"].index
+    row = report.issues[report.issues["issue"] == "spike"].iloc[0]
+    assert row["action"] == "drop" and row["resolved"] and row["severity"] == "error"
+    (notice,) = report.spike_notices()
+    assert notice.startswith(
+        f"A: dropped 1 isolated spike that reverts next day (a bad print): {row['start']} +"
+    )
+
+
+@pytest.mark.parametrize("action", ["keep", "ffill"])
+def test_spike_notices_per_action(action: str) -> None:
+    x = walk()
+    x.iloc[100] *= 1.5
+    x.iloc[160] *= 0.6
+    report = check_quality({"A": x}, QualityPolicy().with_actions({"spike": action}))
+    assert report.ok
+    (notice,) = report.spike_notices()  # one per symbol
+    days = [d.date().isoformat() for d in x.index[[100, 160]]]
+    assert re.search(rf"2 isolated spikes .*: {days[0]} \+4\d\.\d%, {days[1]} -4\d\.\d%", notice)
+    verb = {"keep": "A: kept", "ffill": "A: carried the previous price over"}[action]
+    assert notice.startswith(verb)
 
 
 def test_a_lasting_jump_is_not_a_spike() -> None:

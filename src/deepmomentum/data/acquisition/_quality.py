@@ -1,10 +1,16 @@
 """Data-quality checks: gaps, stale runs, spikes, non-positive values, calendar mismatches.
 
-Each issue type has a policy: ``flag`` (report only), ``drop`` (remove the bad
-prices) or ``ffill`` (carry the last good price, up to ``limit`` days). Spikes and
+Each issue type has an action: ``drop`` (remove the bad prices), ``ffill`` (carry
+the last good price, up to ``limit`` days), ``keep`` (keep the prices, report
+them), ``error`` (refuse the data) or ``flag`` (report only). Spikes and
 non-positive values are *errors*: a flagged one is unresolved, and
 :func:`require_clean` refuses data that has any, with a message saying how to fix
-it. The others are warnings.
+it. The others are warnings unless their action is ``error``.
+
+Defaults: an isolated spike that the next day undoes is a vendor's bad print and
+is dropped (``spike = drop``); everything else is flagged. The spike test looks
+at the next day's return, so it uses hindsight by nature: it is a correction of
+vendor errors applied before any feature or signal, never a trading input.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from deepmomentum.data.acquisition._errors import QualityError
 from deepmomentum.exceptions import DataError
 
 __all__ = [
+    "ACTIONS",
     "ISSUE_TYPES",
     "IssueRule",
     "QualityPolicy",
@@ -32,9 +39,12 @@ __all__ = [
 ]
 
 IssueType = Literal["gap", "stale", "spike", "non_positive", "calendar"]
-Action = Literal["flag", "drop", "ffill"]
+Action = Literal["flag", "drop", "ffill", "keep", "error"]
+ACTIONS: tuple[str, ...] = ("drop", "keep", "error", "ffill", "flag")
 ISSUE_TYPES: tuple[str, ...] = ("non_positive", "spike", "stale", "gap", "calendar")
 ERROR_TYPES = frozenset({"non_positive", "spike"})
+#: Issue types whose default action is not ``flag``.
+DEFAULT_ACTIONS: dict[str, Action] = {"spike": "drop"}
 ISSUE_COLUMNS = ["symbol", "issue", "severity", "start", "end", "n_days", "detail", "action", "resolved"]
 
 
@@ -43,10 +53,14 @@ class IssueRule(BaseModel):
 
     Parameters
     ----------
-    action : {"flag", "drop", "ffill"}, default "flag"
-        ``flag``: report only. ``drop``: remove the affected prices (for a gap: the
-        history before it). ``ffill``: carry the last good price over the affected
-        days, at most ``limit`` of them (longer spans stay flagged).
+    action : {"flag", "drop", "ffill", "keep", "error"}, default "flag"
+        ``flag``: report only (for the error types, spikes and non-positive
+        values, that leaves them unresolved, so the data is refused, as with
+        ``error``). ``drop``: remove the affected prices (for a gap: the history
+        before it). ``ffill``: carry the last good price over the affected days,
+        at most ``limit`` of them (longer spans stay flagged). ``keep``: keep the
+        prices and report them; never refuse (not for non-positive values).
+        ``error``: report and refuse the data, whatever the issue type.
     limit : int, default 5
         Most days carried by ``ffill``.
     """
@@ -82,7 +96,8 @@ class QualityPolicy(BaseModel):
     calendar_min_days : int, default 5
         Report a calendar mismatch from this many differing days.
     gap, stale, spike, non_positive, calendar : IssueRule
-        The rule per issue type (default: flag all).
+        The rule per issue type (default: drop spikes, flag the others). A
+        table without ``action`` keeps the type's default action.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -97,9 +112,30 @@ class QualityPolicy(BaseModel):
     calendar_min_days: int = Field(5, ge=1)
     gap: IssueRule = Field(default_factory=IssueRule)
     stale: IssueRule = Field(default_factory=IssueRule)
-    spike: IssueRule = Field(default_factory=IssueRule)
+    spike: IssueRule = Field(default_factory=lambda: IssueRule(action="drop"))
     non_positive: IssueRule = Field(default_factory=IssueRule)
     calendar: IssueRule = Field(default_factory=IssueRule)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_actions(cls, data: Any) -> Any:
+        """``spike = { limit = 3 }`` changes the limit, not the default action."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for issue, action in DEFAULT_ACTIONS.items():
+                rule = data.get(issue)
+                if isinstance(rule, dict) and "action" not in rule:
+                    data[issue] = {**rule, "action": action}
+        return data
+
+    @model_validator(mode="after")
+    def _no_kept_non_positive(self) -> QualityPolicy:
+        if self.non_positive.action == "keep":
+            raise ValueError(
+                "non_positive=keep is not allowed: a price <= 0 makes returns impossible; "
+                "use drop, ffill or error"
+            )
+        return self
 
     def rule(self, issue: str) -> IssueRule:
         """The rule of issue type ``issue``."""
@@ -112,8 +148,11 @@ class QualityPolicy(BaseModel):
         for issue, action in actions.items():
             if issue not in ISSUE_TYPES:
                 raise ValueError(f"unknown issue type {issue!r}; use one of {', '.join(ISSUE_TYPES)}")
-            update[issue] = IssueRule.model_validate({"action": action, "limit": self.rule(issue).limit})
-        return self.model_copy(update=update)
+            if action not in ACTIONS:
+                raise ValueError(f"{issue}: unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+            update[issue] = {"action": action, "limit": self.rule(issue).limit}
+        # validate the whole policy again: some combinations are refused (non_positive=keep)
+        return QualityPolicy.model_validate({**self.model_dump(), **update})
 
 
 @dataclass
@@ -127,10 +166,13 @@ class QualityReport:
         detail, action, resolved``.
     cleaned : dict of str to pd.Series
         The series after the policy's drops and fills.
+    spike_moves : dict of str to list of (str, float)
+        Per symbol, each spike's ISO date and its simple return (decimal).
     """
 
     issues: pd.DataFrame
     cleaned: dict[str, pd.Series] = field(default_factory=dict)
+    spike_moves: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
     @property
     def unresolved_errors(self) -> pd.DataFrame:
@@ -142,6 +184,26 @@ class QualityReport:
     def ok(self) -> bool:
         """No unresolved errors."""
         return self.unresolved_errors.empty
+
+    def spike_notices(self) -> list[str]:
+        """One message per symbol whose spikes the policy dropped, filled or kept (dates and sizes).
+
+        Refused spikes (``flag``, ``error``) have none: :meth:`raise_for_errors` names them.
+        """
+        notices = []
+        spikes = self.issues[self.issues["issue"] == "spike"]
+        for symbol, rows in spikes.groupby("symbol", sort=False):
+            action = str(rows["action"].iloc[0])
+            moves = self.spike_moves.get(str(symbol), [])
+            if action not in _SPIKE_VERBS or not moves:
+                continue
+            n = len(moves)
+            what = f"{n} isolated spike{'s' if n > 1 else ''} that revert{'' if n > 1 else 's'} next day"
+            listed = ", ".join(f"{day} {move:+.1%}" for day, move in moves)
+            verb, hint = _SPIKE_VERBS[action]
+            prints = "bad prints" if n > 1 else "a bad print"
+            notices.append(f"{symbol}: {verb} {what} ({prints}): {listed}; {hint}")
+        return notices
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the issues table to ``path`` (CSV); return the path."""
@@ -158,12 +220,20 @@ class QualityReport:
         shown = "; ".join(f"{r.symbol} {r.issue} {r.start}: {r.detail}" for r in bad.head(5).itertuples())
         more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
         kinds = sorted(set(bad["issue"]))
+        keep = " (or spike=keep to trade on them)" if kinds[0] == "spike" else ""
         raise QualityError(
             f"{where}: {len(bad)} unresolved data error(s): {shown}{more}. Fix or refetch the prices, or "
-            f"let a policy resolve them: --quality {kinds[0]}=drop for backtest/run (config: [data] "
-            f'quality = {{ {kinds[0]} = "drop" }}), --policy {kinds[0]}=drop for data check; '
-            "list them all with: deepmomentum data check"
+            f"let a policy resolve them: --quality {kinds[0]}=drop{keep} for backtest/run "
+            f'(config: [data] quality = {{ {kinds[0]} = "drop" }}), --policy {kinds[0]}=drop for data '
+            "check; list them all with: deepmomentum data check"
         )
+
+
+_SPIKE_VERBS = {
+    "drop": ("dropped", "keep them with --quality spike=keep"),
+    "ffill": ("carried the previous price over", "keep them with --quality spike=keep"),
+    "keep": ("kept", "drop them with --quality spike=drop"),
+}
 
 
 def _day(ts: Any) -> str:
@@ -181,12 +251,15 @@ class _Checker:
     def __init__(self, policy: QualityPolicy) -> None:
         self.policy = policy
         self.rows: list[dict[str, Any]] = []
+        self.spike_moves: dict[str, list[tuple[str, float]]] = {}
 
     def add(
         self, symbol: str, issue: str, start: Any, end: Any, n_days: int, detail: str, resolved: bool
     ) -> None:
         rule = self.policy.rule(issue)
-        severity = "error" if issue in ERROR_TYPES else "warning"
+        severity = "error" if issue in ERROR_TYPES or rule.action == "error" else "warning"
+        if rule.action == "keep":
+            resolved = True  # accepted as is
         self.rows.append(
             {
                 "symbol": symbol,
@@ -197,7 +270,7 @@ class _Checker:
                 "n_days": int(n_days),
                 "detail": detail,
                 "action": rule.action,
-                "resolved": bool(resolved) and rule.action != "flag",
+                "resolved": bool(resolved) and rule.action not in ("flag", "error"),
             }
         )
 
@@ -253,6 +326,7 @@ class _Checker:
                 f"({abs(r.iloc[i]) / sigma.iloc[i]:.0f} sigma)",
                 rule.action != "flag",
             )
+            self.spike_moves.setdefault(symbol, []).append((_day(s.index[i]), float(np.expm1(r.iloc[i]))))
         if where.size and rule.action == "drop":
             s = s.drop(s.index[where])
         elif where.size and rule.action == "ffill":
@@ -365,7 +439,8 @@ def check_quality(
     prices : mapping of str to pd.Series, or pd.DataFrame of shape (n_days, n_assets)
         Prices per symbol indexed by date (NaN = no price that day).
     policy : QualityPolicy, optional
-        Thresholds and per-issue actions; default: flag everything.
+        Thresholds and per-issue actions; default ``QualityPolicy()`` (drop
+        isolated spikes, flag the rest).
     allow_non_positive : iterable of str
         Symbols whose values may be <= 0 (rates, yields): not checked for
         non-positive values or spikes.
@@ -395,7 +470,7 @@ def check_quality(
     cleaned = checker.calendar(cleaned)
     issues = pd.DataFrame(checker.rows, columns=ISSUE_COLUMNS)
     issues["resolved"] = issues["resolved"].astype(bool)
-    return QualityReport(issues=issues, cleaned=cleaned)
+    return QualityReport(issues=issues, cleaned=cleaned, spike_moves=checker.spike_moves)
 
 
 def require_clean(
