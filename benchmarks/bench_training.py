@@ -66,8 +66,6 @@ def run_preset(preset: str, data_dir: Path) -> None:
             preset,
             "--data-dir",
             str(data_dir),
-            "--quality",
-            "spike=drop",  # the shared data has two bad CPER prints
             "--out",
             str(Path(tmp) / preset),
             "--no-report",

@@ -57,3 +57,22 @@ def test_readme_first_real_data_command_succeeds(tmp_path: Path) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics, "metrics.json is empty"
     assert "CPER: dropped 2 isolated spikes" in proc.stderr  # the bad prints are dropped, and said so
+
+
+def test_readme_python_example_drops_the_bad_prints(
+    etf_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The library example applies the same default as the CLI: it no longer trades on CPER's bad prints."""
+    from deepmomentum.exceptions import QualityWarning
+
+    code = re.search(r"```python\n(.*?)```", README, re.S)
+    assert code is not None
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {}
+    with pytest.warns(QualityWarning, match="CPER: dropped 2 isolated spikes"):
+        exec(compile(code.group(1), "README.md", "exec"), namespace)
+    prices = namespace["prices"]
+    assert hasattr(prices, "loc")
+    cper = prices["CPER"]  # type: ignore[index]
+    assert float(cper.pct_change().abs().max()) < 0.2  # the -33% and -29% one-day prints are gone
+    assert "tsmom@10bp" in capsys.readouterr().out

@@ -134,7 +134,8 @@ def test_bad_config_file(tmp_path: Path) -> None:
 
 
 def test_backtest_refuses_unresolved_quality_errors(etf_dir: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["backtest", "--data-dir", str(etf_dir), "--out", str(tmp_path / "q")])
+    args = ["backtest", "--data-dir", str(etf_dir), "--quality", "spike=error", "--out", str(tmp_path / "q")]
+    result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "CPER spike 2014-12-04" in result.output
     assert "--quality spike=drop" in result.output
