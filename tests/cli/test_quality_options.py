@@ -17,7 +17,9 @@ def test_backtest_drops_bad_prints_by_default(etf_dir: Path, tmp_path: Path) -> 
     args = ["backtest", "--data-dir", str(etf_dir), "--start", "2008-01-01", "--out", str(out)]
     result = runner.invoke(app, [*args, "--no-report", "--strategy", "tsmom", "--cost-bps", "0"])
     assert result.exit_code == 0, result.output
-    assert "CPER: dropped 2 isolated spikes" in result.output
+    (line,) = [ln for ln in result.output.splitlines() if "CPER: dropped" in ln]
+    assert line.startswith("warning: CPER: dropped 2 isolated spikes")  # one line, no source line
+    assert "load_data_dir(" not in result.output and "warn(" not in result.output
     quality = pd.read_csv(out / "quality.csv")
     spikes = quality[(quality["symbol"] == "CPER") & (quality["issue"] == "spike")]
     assert len(spikes) == 2 and set(spikes["action"]) == {"drop"}
