@@ -369,7 +369,6 @@ def _finite(value: Any) -> Any:
 
 def _run_and_print(cfg, out: Path, command: str, report: bool, as_json: bool, force: bool = False) -> None:
     from deepmomentum.run import run_backtest
-
     from deepmomentum.run._folder import check_out_path
 
     check_out_path(out)  # before anything is printed: one line for bad input

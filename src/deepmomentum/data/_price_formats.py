@@ -14,12 +14,12 @@ rows at fault and the format to use; dates are never guessed row by row.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from deepmomentum._warnings import warn
 from deepmomentum.exceptions import DataError, DataWarning
 
 __all__ = ["decimal_commas_to_points", "parse_dates", "sniff_separator"]
@@ -29,8 +29,6 @@ _ISO = r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T].*)?$"
 _FIELDS = r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T].*)?$"
 _DECIMAL_COMMA = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+"
 _USE_ISO = "write every date in one format, ISO (YYYY-MM-DD) preferred"
-# Warnings point at read_price_file's caller: _parse_fields -> parse_dates -> read_price_file -> caller.
-_STACKLEVEL = 4
 
 
 def sniff_separator(path: Path) -> str:
@@ -138,7 +136,7 @@ def _parse_fields(text: pd.Series, fields: pd.DataFrame, column: str, path: Path
     bad = np.flatnonzero(dates.isna())
     if bad.size:
         raise _cannot_parse(column, int(bad[0]), text, path)
-    warnings.warn(f"{path}: parsed {label}{how}", DataWarning, stacklevel=_STACKLEVEL)
+    warn(f"{path}: parsed {label}{how}", DataWarning)
     return dates
 
 

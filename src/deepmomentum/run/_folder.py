@@ -28,9 +28,9 @@ __all__ = [
     "RUN_KINDS",
     "RunFolder",
     "RunKind",
-    "check_out_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_out_path",
     "package_versions",
     "utc_now",
 ]

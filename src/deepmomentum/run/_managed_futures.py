@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from deepmomentum._warnings import warn
 from deepmomentum.backtest import benchmark_returns
 from deepmomentum.config import ManagedFuturesConfig, RunConfig
 from deepmomentum.data import MarketData
-from deepmomentum.exceptions import ConfigError
+from deepmomentum.exceptions import ConfigError, DataWarning
 from deepmomentum.features import macd_signal, multiscale_features, normalised_returns
 from deepmomentum.run._classical import BacktestRun, load_market_logged, write_results
 from deepmomentum.run._dmn import _volatile_keys
@@ -99,7 +100,7 @@ def _regime(
             "no --macro-dir: the economic regime is market-implied (equity 200-day trend and the "
             "TNX-IRX curve), not macro"
         )
-        warnings.warn(msg, stacklevel=3)
+        warn(msg, DataWarning)
         frame = market_regime(data.prices, data.reference_symbol, confirm_days=mf.regime_confirm_days)
         return frame.reindex(index), "market-implied"
     names = ["CFNAI" if mf.growth_indicator == "cfnai" else "INDPRO"]

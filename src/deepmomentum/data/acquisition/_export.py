@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from deepmomentum._warnings import warn
 from deepmomentum.data.acquisition._proxy import SpliceInfo, splice_proxy
 from deepmomentum.data.acquisition._spec import store_key
 from deepmomentum.data.acquisition._store import SeriesStore, atomic_write_bytes
@@ -95,11 +95,10 @@ def export_store(
                 if info.n_spliced:
                     result.splices.append(info)
             else:
-                warnings.warn(
+                warn(
                     f"{symbol}: proxy {proxy_name} is not in the cache, so the history is not extended; "
                     f"fetch it (deepmomentum data fetch --symbols {proxy_name})",
                     DataWarning,
-                    stacklevel=2,
                 )
         frame = pd.DataFrame(
             {"Date": pd.DatetimeIndex(prices.index).strftime("%Y-%m-%d"), "Close": prices.to_numpy()}
