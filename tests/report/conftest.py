@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import typer
 
 from tests.report.fixtures import make_run_folder
 
@@ -33,3 +34,18 @@ def built_report(run_template: Path, tmp_path_factory: pytest.TempPathFactory) -
     target = tmp_path_factory.mktemp("built") / "run"
     shutil.copytree(run_template, target)
     return build_report(target)
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    """The `report` command on its own app (shared by the report CLI tests)."""
+    from deepmomentum.cli._report import register
+
+    app = typer.Typer()
+    register(app)
+
+    @app.command()
+    def other() -> None:  # a second command so that `report` is a subcommand
+        """Unused."""
+
+    return app

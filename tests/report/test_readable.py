@@ -45,20 +45,6 @@ def _plotly_step(lo: float, hi: float) -> float:
     return next(m * power for m in (1, 2, 5, 10) if raw <= m * power)
 
 
-@pytest.fixture
-def cli() -> typer.Typer:
-    from deepmomentum.cli._report import register
-
-    app = typer.Typer()
-    register(app)
-
-    @app.command()
-    def other() -> None:  # a second command so that `report` is a subcommand
-        """Unused."""
-
-    return app
-
-
 @pytest.fixture(scope="module")
 def an(run_template: Path) -> Analysis:
     return Analysis(load_run(run_template))

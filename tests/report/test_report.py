@@ -350,18 +350,6 @@ def test_png_figures(run_dir: Path) -> None:
 
 
 # ----------------------------------------------------------------------- CLI
-@pytest.fixture
-def cli() -> typer.Typer:
-    from deepmomentum.cli._report import register
-
-    app = typer.Typer()
-    register(app)
-
-    @app.command()
-    def other() -> None:  # a second command so that `report` is a subcommand
-        """Unused."""
-
-    return app
 
 
 def test_cli_writes_report(cli: typer.Typer, run_dir: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from deepmomentum.cli._common import (
     err_console,
     handle_errors,
     set_output,
+    show_warnings,
     state,
 )
 from deepmomentum.cli._tables import metrics_json, metrics_table
@@ -78,16 +78,6 @@ def _with_default(help_text: str, model: type[BaseModel], field: str, fmt: str =
     else:
         shown = fmt.format(value)
     return f"{help_text}  [default: {shown}]"
-
-
-def _show_warnings() -> None:
-    """Print warnings as one readable line each (not Python's two-line format)."""
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        if not state.quiet:
-            err_console.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
-
-    warnings.showwarning = show
 
 
 def _split(value: str, kind: type = str) -> list:
@@ -201,7 +191,7 @@ def register(app: typer.Typer) -> None:
         from deepmomentum.config import RunConfig, load_config
 
         set_output(quiet, as_json)
-        _show_warnings()
+        show_warnings()
         cfg = load_config(config) if config else RunConfig()
         cfg = cfg.with_overrides(
             {
@@ -240,7 +230,7 @@ def register(app: typer.Typer) -> None:
         from deepmomentum.run import load_market
 
         set_output(quiet, as_json)
-        _show_warnings()
+        show_warnings()
         if out.is_dir():
             raise ConfigError(f"--out {out} is a folder; give a file path such as {out / 'features.parquet'}")
         _announce_data(data_dir)
@@ -281,7 +271,7 @@ def register(app: typer.Typer) -> None:
         from deepmomentum.presets import load_preset
 
         set_output(quiet, as_json)
-        _show_warnings()
+        show_warnings()
         out = out or default_run_dir("demo")
         if classical:
             _run_and_print(RunConfig(), out, "demo", report, as_json, force)

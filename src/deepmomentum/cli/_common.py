@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,6 +30,7 @@ __all__ = [
     "emit_json",
     "err_console",
     "set_output",
+    "show_warnings",
     "state",
 ]
 
@@ -56,6 +58,18 @@ def set_output(quiet: bool, as_json: bool = False) -> None:
     """Apply ``--quiet`` / ``--json``: JSON output implies quiet (stdout holds only the JSON)."""
     state.quiet = quiet or as_json
     state.json = as_json
+
+
+def show_warnings() -> None:
+    """Print warnings as one readable line each (not Python's two-line format); none with --quiet."""
+
+    def show(
+        message: Any, category: Any, filename: Any, lineno: Any, file: Any = None, line: Any = None
+    ) -> None:
+        if not state.quiet:
+            err_console.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+    warnings.showwarning = show
 
 
 def emit_json(data: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from deepmomentum.cli._common import (
     err_console,
     handle_errors,
     set_output,
+    show_warnings,
     state,
 )
 from deepmomentum.exceptions import ConfigError
@@ -37,16 +37,6 @@ data_app = typer.Typer(
 )
 
 _SOURCES = ("alphavantage", "yahoo")
-
-
-def _show_warnings() -> None:
-    def show(
-        message: Any, category: Any, filename: Any, lineno: Any, file: Any = None, line: Any = None
-    ) -> None:
-        if not state.quiet:
-            err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
-
-    warnings.showwarning = show
 
 
 def _cache_dir(cache_dir: Path | None, cfg: Any) -> Path:
@@ -141,7 +131,7 @@ def fetch(
     )
 
     set_output(quiet, as_json)
-    _show_warnings()
+    show_warnings()
     if source not in _SOURCES:
         raise ConfigError(f"unknown --source {source!r}; use alphavantage or yahoo")
     cfg = load_acquisition_config(config)
@@ -341,7 +331,7 @@ def check(
     )
 
     set_output(quiet, as_json)
-    _show_warnings()
+    show_warnings()
     if data_dir is not None and cache_dir is not None:
         raise ConfigError("give --data-dir or --cache-dir, not both")
     cfg = load_acquisition_config(config)
@@ -443,7 +433,7 @@ def export(
     from deepmomentum.data.acquisition import SeriesStore, export_store, load_acquisition_config
 
     set_output(quiet, as_json)
-    _show_warnings()
+    show_warnings()
     cfg = load_acquisition_config(config)
     folder = _cache_dir(cache_dir, cfg)
     result = export_store(

@@ -23,7 +23,6 @@ from deepmomentum.cli._backtest import (
     OPTION_NAMES,
     QUALITY_HELP,
     _announce_data,
-    _show_warnings,
     _try_report,
     apply_quality_options,
     default_run_dir,
@@ -35,6 +34,7 @@ from deepmomentum.cli._common import (
     err_console,
     handle_errors,
     set_output,
+    show_warnings,
     state,
 )
 from deepmomentum.cli._tables import metrics_json, metrics_table
@@ -234,7 +234,7 @@ def register(app: typer.Typer) -> None:
         from deepmomentum.presets import load_preset
 
         set_output(quiet, as_json)
-        _show_warnings()
+        show_warnings()
         if config and preset:
             raise ConfigError("give --config or --preset, not both")
         if resume is not None:

@@ -171,21 +171,9 @@ def rolling_beta_figure(an: Analysis, default: str) -> go.Figure | None:
     frame = an.rolling_beta()
     if frame is None:
         return None
-    x = _dates(frame.index)
-    fig = go.Figure()
-    for name in an.run.variants:
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=_values(frame[name]),
-                name=name,
-                mode="lines",
-                line={"color": BETA_COLOR, "width": 1.6},
-                meta={"variants": [name]},
-                visible=name == default,
-                hovertemplate="beta %{y:.2f}<extra></extra>",
-            )
-        )
+    # the chooser's lines, in one colour: a beta is a signed measure, not a strategy's identity
+    fig = _chooser_lines(an, frame, default)
+    fig.update_traces(line_color=BETA_COLOR, hovertemplate="beta %{y:.2f}<extra></extra>")
     fig.add_hline(y=0, line={"color": "#999999", "width": 1})
     fig.update_yaxes(title_text=f"beta to {an.run.reference_name}, trailing 126 days", tickformat=".2~f")
     return _layout(fig, f"Rolling six-month beta to {an.run.reference_name}", 320, showlegend=False)
