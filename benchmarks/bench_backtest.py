@@ -16,10 +16,10 @@ import tracemalloc
 import warnings
 from pathlib import Path
 
-from deepmomentum.backtest import backtest
 from deepmomentum.data import load_data_dir, make_synthetic_market
+from deepmomentum.engine import backtest
 from deepmomentum.features import build_features
-from deepmomentum.strategies import get_strategy
+from deepmomentum.signals import get_strategy
 
 STRATEGIES = ("long_only", "tsmom", "macd")
 COSTS = (0.0, 2.0, 10.0)

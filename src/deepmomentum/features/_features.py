@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from deepmomentum._types import PERIODS_PER_YEAR
+
 __all__ = [
     "DEFAULT_HORIZONS",
     "DEFAULT_MACD_PAIRS",
@@ -30,7 +32,7 @@ __all__ = [
 
 DEFAULT_HORIZONS: tuple[int, ...] = (1, 21, 63, 126, 252)
 DEFAULT_MACD_PAIRS: tuple[tuple[int, int], ...] = ((8, 24), (16, 48), (32, 96))
-TRADING_DAYS = 252
+TRADING_DAYS = PERIODS_PER_YEAR
 
 
 def feature_names(

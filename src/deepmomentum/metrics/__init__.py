@@ -1,5 +1,6 @@
 """Performance measures (definitions equal to empyrical-reloaded's)."""
 
+from deepmomentum._types import PERIODS_PER_YEAR
 from deepmomentum.metrics._inference import (
     SharpeInterval,
     SharpeIntervalFunction,
@@ -38,6 +39,7 @@ from deepmomentum.metrics._risk import (
 __all__ = [
     "HALF_YEAR",
     "METRIC_NAMES",
+    "PERIODS_PER_YEAR",
     "SharpeInterval",
     "SharpeIntervalFunction",
     "alpha_beta",

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from deepmomentum._types import PERIODS_PER_YEAR
+
 __all__ = [
     "METRIC_NAMES",
     "annual_return",
@@ -38,7 +40,6 @@ __all__ = [
     "sortino_ratio",
 ]
 
-PERIODS_PER_YEAR = 252
 
 #: Keys of the per-variant dictionaries in ``metrics.json``, in display order.
 METRIC_NAMES: tuple[str, ...] = (

@@ -9,14 +9,11 @@ MSE and BCE losses. The output at time t depends only on inputs at times
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 from torch import nn
 
 __all__ = ["MODEL_NAMES", "LSTMNet", "LinearNet", "MLPNet", "WaveNet", "build_network"]
 
-ModelName = Literal["lstm", "linear", "mlp", "wavenet"]
 MODEL_NAMES: tuple[str, ...] = ("lstm", "linear", "mlp", "wavenet")
 
 

@@ -1,4 +1,8 @@
-"""Portfolio construction under constraints, hybrid rebalancing, and NAV-weight evaluation."""
+"""Stage 2, portfolio: sizing positions into target weights.
+
+The paper's per-asset vol scaling (:func:`vol_scale`), and the managed-futures
+constrained construction (class budgets, caps, net bounds, vol target).
+"""
 
 from deepmomentum.portfolio._construction import (
     ConstructionResult,
@@ -7,23 +11,20 @@ from deepmomentum.portfolio._construction import (
     construct_weights,
     project,
 )
-from deepmomentum.portfolio._evaluate import NavBacktestResult, comparison_table, evaluate_nav_weights
-from deepmomentum.portfolio._rebalance import TRIGGERS, RebalanceRules, drift_weights, rebalance_schedule
+from deepmomentum.portfolio._evaluate import comparison_table
 from deepmomentum.portfolio._risk import class_tilt, ewma_covariances
+from deepmomentum.portfolio._vol_scaling import BacktestSettings, portfolio_scaler, vol_scale
 
 __all__ = [
-    "TRIGGERS",
+    "BacktestSettings",
     "ConstructionResult",
-    "NavBacktestResult",
     "PortfolioConstraints",
-    "RebalanceRules",
     "check_constraints",
     "class_tilt",
     "comparison_table",
     "construct_weights",
-    "drift_weights",
-    "evaluate_nav_weights",
     "ewma_covariances",
+    "portfolio_scaler",
     "project",
-    "rebalance_schedule",
+    "vol_scale",
 ]

@@ -1,15 +1,9 @@
-"""Returns of NAV-fraction weights (drifting, costs on traded notional) and the comparison table."""
+"""The benchmark comparison table of the managed-futures system."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-
-import numpy as np
 import pandas as pd
 
-from deepmomentum.backtest import BacktestResult, evaluate_weights
 from deepmomentum.metrics import (
     annual_return,
     annual_volatility,
@@ -20,65 +14,7 @@ from deepmomentum.metrics import (
     sharpe_ratio,
 )
 
-__all__ = ["NavBacktestResult", "comparison_table", "evaluate_nav_weights"]
-
-
-@dataclass(frozen=True)
-class NavBacktestResult(BacktestResult):
-    """A :class:`~deepmomentum.backtest.BacktestResult` for weights that are decimals of NAV.
-
-    Unlike the DMN convention (the average over the ``N_t`` assets), the
-    portfolio return is ``sum_i w_{i,t} r_{i,t+1} - c sum_i |w_{i,t} - pre_{i,t}|``
-    where ``pre`` is the drifted weight before trading on day t; turnover is
-    ``sum_i |w_{i,t} - pre_{i,t}|`` per day (one-way, NAV), annualised.
-    """
-
-    pre_trade: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
-
-    def _arrays(self, strategy: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        w = self.weights[strategy].to_numpy(dtype="float64")
-        held = ~np.isnan(w)
-        w0 = np.where(held, w, 0.0)
-        pre = self.pre_trade.get(strategy)
-        if pre is None:
-            prev = np.vstack([np.zeros((1, w0.shape[1])), w0[:-1]])
-        else:
-            prev = np.nan_to_num(pre.reindex_like(self.weights[strategy]).to_numpy(dtype="float64"))
-        return w0, held, np.abs(w0 - prev)
-
-    def _portfolio(self, strategy: str, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        w0, held, traded = self._arrays(strategy)
-        r = np.nan_to_num(self.asset_returns.to_numpy(dtype="float64"))
-        pnl = (w0[:-1] * r[1:]).sum(axis=1) - (traded[:-1] * cost).sum(axis=1)
-        started = np.cumsum(held.any(axis=1)) > 0
-        port = np.full(len(w0), np.nan)
-        port[1:] = np.where(started[:-1], pnl, np.nan)
-        turnover = np.where(started, traded.sum(axis=1), np.nan)
-        return port, turnover
-
-
-def evaluate_nav_weights(
-    weights: Mapping[str, pd.DataFrame],
-    pre_trade: Mapping[str, pd.DataFrame],
-    asset_returns: pd.DataFrame,
-    cost_bps: Sequence[float],
-    signals: Mapping[str, pd.DataFrame] | None = None,
-    start: pd.Timestamp | None = None,
-    end: pd.Timestamp | None = None,
-) -> NavBacktestResult:
-    """Evaluate NAV weights with :func:`~deepmomentum.backtest.evaluate_weights`'s variants and span.
-
-    Parameters
-    ----------
-    weights, pre_trade : mapping of str to pd.DataFrame of shape (n_days, n_assets)
-        Held weights and pre-trade (drifted) weights, from :func:`drift_weights`.
-    asset_returns : pd.DataFrame of shape (n_days, n_assets)
-    cost_bps : sequence of float
-        Cost levels, bp of traded notional.
-    """
-    base = evaluate_weights(weights, asset_returns, cost_bps=cost_bps, signals=signals, start=start, end=end)
-    kwargs = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
-    return NavBacktestResult(**kwargs, pre_trade=dict(pre_trade))
+__all__ = ["comparison_table"]
 
 
 def _hedge(r: pd.Series, ref: pd.Series, quantile: float) -> tuple[float, float]:

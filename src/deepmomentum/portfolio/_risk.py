@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["class_tilt", "ewma_covariances"]
+from deepmomentum._types import PERIODS_PER_YEAR
 
-PERIODS_PER_YEAR = 252
+__all__ = ["class_tilt", "ewma_covariances"]
 
 
 def ewma_covariances(

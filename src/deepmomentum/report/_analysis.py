@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from deepmomentum import metrics
+from deepmomentum._types import PERIODS_PER_YEAR
 from deepmomentum.metrics import drawdown_series, performance_summary, rolling_sharpe
 from deepmomentum.report._load import RunData
 
@@ -34,7 +35,7 @@ RISK_COLUMNS = ("var95", "cvar95", "tail_ratio", "kurtosis", "alpha", "beta", "i
 
 #: Longer daily series are shown as weekly points.
 MAX_DAILY_POINTS = 1500
-PERIODS_PER_YEAR = 252
+
 UNKNOWN_CLASS = "unknown"
 
 _VARIANT = re.compile(r"^(?P<strategy>.+)@(?P<cost>[0-9]*\.?[0-9]+)bp$")

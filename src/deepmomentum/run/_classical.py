@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from deepmomentum.backtest import (
+from deepmomentum.config import DataConfig, RunConfig
+from deepmomentum.data import MarketData, load_data_dir, make_synthetic_market
+from deepmomentum.engine import (
     BacktestResult,
     BacktestSettings,
     backtest,
     benchmark_returns,
 )
-from deepmomentum.config import DataConfig, RunConfig
-from deepmomentum.data import MarketData, load_data_dir, make_synthetic_market
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.run._folder import RunFolder, utc_now
-from deepmomentum.strategies import get_strategy
+from deepmomentum.signals import get_strategy
 
 if TYPE_CHECKING:
     from deepmomentum.data.acquisition import QualityPolicy

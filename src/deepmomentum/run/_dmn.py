@@ -10,14 +10,14 @@ from typing import Any
 
 import pandas as pd
 
-from deepmomentum.backtest import backtest, benchmark_returns
 from deepmomentum.config import RunConfig
 from deepmomentum.data import MarketData
+from deepmomentum.engine import backtest, benchmark_returns
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.features import build_features
 from deepmomentum.run._classical import BacktestRun, load_market_logged, settings_from_config, write_results
 from deepmomentum.run._folder import RunFolder, utc_now
-from deepmomentum.strategies import get_strategy
+from deepmomentum.signals import get_strategy
 
 __all__ = ["run_models"]
 

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from deepmomentum._warnings import warn
-from deepmomentum.backtest import benchmark_returns
 from deepmomentum.config import ManagedFuturesConfig, RunConfig
 from deepmomentum.data import MarketData
+from deepmomentum.engine import benchmark_returns, simulate
 from deepmomentum.exceptions import ConfigError, DataWarning
 from deepmomentum.features import macd_signal, multiscale_features, normalised_returns
 from deepmomentum.run._classical import BacktestRun, load_market_logged, write_results
@@ -92,7 +92,7 @@ def combine_components(
 def _regime(
     cfg: RunConfig, mf: ManagedFuturesConfig, data: MarketData, index: pd.DatetimeIndex
 ) -> tuple[pd.DataFrame, str]:
-    from deepmomentum.regime import load_macro_dir, macro_regime, market_regime
+    from deepmomentum.signals import load_macro_dir, macro_regime, market_regime
 
     macro_dir = cfg.data.macro_dir
     if macro_dir is None:
@@ -152,16 +152,13 @@ def run_managed_futures(
     """
     from deepmomentum.portfolio import (
         PortfolioConstraints,
-        RebalanceRules,
         check_constraints,
         class_tilt,
         comparison_table,
         construct_weights,
-        drift_weights,
-        evaluate_nav_weights,
         ewma_covariances,
-        rebalance_schedule,
     )
+    from deepmomentum.rebalancing import RebalanceRules, rebalance_schedule
     from deepmomentum.training import TrendParams, make_executor, trend_panel, trend_walk_forward
 
     mf = cfg.managed_futures
@@ -240,7 +237,7 @@ def run_managed_futures(
             notes.append(str(w.message))
             log.warning("%s", w.message)
         if cfg.data.sentiment_dir is not None:
-            from deepmomentum.regime import load_sentiment
+            from deepmomentum.signals import load_sentiment
 
             sentiment = load_sentiment(cfg.data.sentiment_dir, symbols, index, mf.sentiment_max_age_days)
             sentiment_state = f"on ({cfg.data.sentiment_dir})"
@@ -335,17 +332,20 @@ def run_managed_futures(
                 }
             )
         cons = pd.DataFrame(records)
-        targets = {index[t]: built[t].weights for t in reb_pos}
-        weights, pre = drift_weights(targets, fs.returns.fillna(0.0))
-        wmap = {"mf": weights}
-        pmap = {"mf": pre}
+        targets = {"mf": {index[t]: built[t].weights for t in reb_pos}}
         if mf.daily_variant:
-            dw, dpre = drift_weights({index[t]: built[t].weights for t in daily_pos}, fs.returns.fillna(0.0))
-            wmap["mf_daily"], pmap["mf_daily"] = dw, dpre
-        sigs = {k: combined for k in wmap}
-        result = evaluate_nav_weights(
-            wmap, pmap, fs.returns, cfg.backtest.cost_bps, signals=sigs, start=first_oos, end=last_oos
+            targets["mf_daily"] = {index[t]: built[t].weights for t in daily_pos}
+        result = simulate(
+            targets,
+            fs.returns,
+            cfg.backtest.cost_bps,
+            convention="nav",
+            signals={k: combined for k in targets},
+            start=first_oos,
+            end=last_oos,
         )
+        wmap = result.weights
+        weights = wmap["mf"]
         bench = benchmark_returns(data).loc[result.start : result.end].iloc[1:]
         ref = data.reference_symbol
         reference = bench[ref] if ref is not None and ref in bench else None

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from deepmomentum._types import PERIODS_PER_YEAR
 from deepmomentum.features import FeatureSet
 
 __all__ = ["PanelArrays", "SequenceBatch", "build_panel", "inference_sequences", "training_sequences"]
-
-PERIODS_PER_YEAR = 252
 
 
 @dataclass(frozen=True)

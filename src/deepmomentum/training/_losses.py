@@ -16,13 +16,11 @@ masked entries (padding, missing days, purged labels) never contribute.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 
 __all__ = ["LOSS_NAMES", "LossSpec", "captured_returns", "masked_sharpe"]
 
-LossName = Literal["sharpe", "avg_return", "mse", "bce"]
 LOSS_NAMES: tuple[str, ...] = ("sharpe", "avg_return", "mse", "bce")
 _EPS = 1e-12
 

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepmomentum.portfolio import RebalanceRules, drift_weights, rebalance_schedule
-from deepmomentum.portfolio._evaluate import evaluate_nav_weights
+from deepmomentum.engine import drift_weights, evaluate_weights
+from deepmomentum.rebalancing import RebalanceRules, rebalance_schedule
 
 
 def _signals(n_days=300, start="2020-01-02", cols=("SPY", "TLT", "BNO", "X")) -> pd.DataFrame:
@@ -99,7 +99,7 @@ def test_weights_drift_and_costs_only_on_trades():
     # day 1: A +10%: 0.55 / 1.05
     assert w.iloc[1, 0] == pytest.approx(0.55 / 1.05)
     assert w.iloc[1].sum() == pytest.approx(1.0)
-    res = evaluate_nav_weights({"mf": w}, {"mf": pre}, r, [0, 100])
+    res = evaluate_weights({"mf": w}, r, [0, 100], convention="nav", pre_trade={"mf": pre})
     port0 = res.portfolio_returns["mf@0bp"]
     port = res.portfolio_returns["mf@100bp"]
     # day 2 return = w_1 . r_2, no cost (no trade on day 1)

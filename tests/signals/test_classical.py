@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from deepmomentum.exceptions import ConfigError
-from deepmomentum.strategies import TSMOM, LongOnly, get_strategy, list_strategies
+from deepmomentum.signals import TSMOM, LongOnly, get_strategy, list_strategies
 from tests.conftest import random_prices
 
 

@@ -10,7 +10,7 @@ recovery       below           rising
 =============  ==============  ===========
 
 The macro version works on reference months and maps each month's regime to
-the day its inputs were released (:func:`~deepmomentum.regime.macro_asof`),
+the day its inputs were released (:func:`~deepmomentum.signals.macro_asof`),
 so the regime dated t uses only data published by t. The market-implied
 fallback uses the equity trend and the yield-curve slope from the price data.
 """
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from deepmomentum.exceptions import DataError
-from deepmomentum.regime._macro import macro_asof
+from deepmomentum.signals._macro import macro_asof
 
 __all__ = [
     "REGIMES",

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from deepmomentum.exceptions import DataError
-from deepmomentum.regime import (
+from deepmomentum.signals import (
     classify_growth,
     load_macro_dir,
     load_sentiment,

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepmomentum.backtest import BacktestSettings, backtest, evaluate_weights, sixty_forty
+from deepmomentum.engine import BacktestSettings, backtest, evaluate_weights, sixty_forty
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.features import daily_returns, ex_ante_volatility
-from deepmomentum.strategies import TSMOM, LongOnly
+from deepmomentum.signals import TSMOM, LongOnly
 from tests.conftest import random_prices
 
 IDX = pd.bdate_range("2020-01-01", periods=4)

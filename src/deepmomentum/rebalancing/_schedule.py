@@ -1,20 +1,18 @@
-"""Hybrid rebalancing: when to trade, and how weights drift in between.
+"""Hybrid rebalancing: when to trade.
 
 A rebalance is decided at the close of day t from data dated <= t; the new
 weights earn the returns from t+1. Between rebalances the weights drift with
-prices: ``w_{i,t} = w_{i,t-1} (1 + r_{i,t}) / (1 + sum_j w_{j,t-1} r_{j,t})``
-(the rest of NAV is cash earning 0), and nothing is traded.
+prices (see :func:`deepmomentum.engine.drift_weights`), and nothing is traded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["RebalanceRules", "drift_weights", "rebalance_schedule"]
+__all__ = ["TRIGGERS", "RebalanceRules", "daily_schedule", "rebalance_schedule"]
 
 TRIGGERS = ("initial", "quarterly", "reversal", "signal", "mean_signal", "regime")
 
@@ -126,48 +124,18 @@ def rebalance_schedule(
     return pd.DataFrame(rows, columns=["date", "triggers"])
 
 
-def drift_weights(
-    targets: Mapping[pd.Timestamp, np.ndarray], returns: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Daily weights: set at each rebalance, drifting with prices in between.
-
-    Parameters
-    ----------
-    targets : mapping of pd.Timestamp to np.ndarray of shape (n_assets,)
-        Weights set at the close of each rebalance day.
-    returns : pd.DataFrame of shape (n_days, n_assets)
-        Daily simple returns (NaN counted as 0).
+def daily_schedule(
+    index: pd.DatetimeIndex, start: pd.Timestamp, end: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Rebalance every trading day of ``[start, end]`` (the paper's convention).
 
     Returns
     -------
-    weights : pd.DataFrame of shape (n_days, n_assets)
-        Weight held at each close (after any trade); NaN before the first rebalance.
-    pre_trade : pd.DataFrame of shape (n_days, n_assets)
-        Weight at each close before trading (the drifted one); the trade of
-        day t is ``weights - pre_trade``.
+    pd.DataFrame
+        Columns ``date`` and ``triggers`` (``initial`` on the first day, ``daily`` after).
     """
-    index = pd.DatetimeIndex(returns.index)
-    r = np.nan_to_num(returns.to_numpy(dtype="float64"))
-    n_days, n = r.shape
-    out = np.full((n_days, n), np.nan)
-    pre = np.full((n_days, n), np.nan)
-    pos = {
-        int(index.searchsorted(pd.Timestamp(d))): np.asarray(w, dtype="float64") for d, w in targets.items()
-    }
-    w = np.zeros(n)
-    started = False
-    for t in range(n_days):
-        if started:
-            growth = 1.0 + float(w @ r[t])
-            w = w * (1.0 + r[t]) / growth if growth > 1e-12 else np.zeros(n)
-        pre[t] = w
-        if t in pos:
-            w = np.nan_to_num(pos[t])
-            started = True
-        if started:
-            out[t] = w
-    weights = pd.DataFrame(out, index=returns.index, columns=returns.columns)
-    pre_frame = pd.DataFrame(
-        np.where(np.isnan(out), np.nan, pre), index=returns.index, columns=returns.columns
-    )
-    return weights, pre_frame
+    idx = pd.DatetimeIndex(index)
+    mask = idx >= start if end is None else (idx >= start) & (idx <= end)
+    days = idx[mask]
+    triggers = ["initial"] + ["daily"] * max(len(days) - 1, 0)
+    return pd.DataFrame({"date": days, "triggers": triggers[: len(days)]})

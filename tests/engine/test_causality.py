@@ -6,9 +6,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepmomentum.backtest import BacktestSettings, backtest
+from deepmomentum.engine import BacktestSettings, backtest
 from deepmomentum.features import build_features
-from deepmomentum.strategies import get_strategy, list_strategies
+from deepmomentum.signals import get_strategy, list_strategies
 from tests.conftest import random_prices
 
 PRICES = random_prices(n_days=900, n_assets=5, seed=7)

@@ -1,15 +1,22 @@
-"""Volatility-targeted time-series-momentum backtest with transaction costs.
+"""The one engine: held weights -> returns net of costs, turnover, measures.
 
 Timing (the rule above all others): the weight ``w_t`` is decided at the close
-of day t from data dated <= t and earns ``r_{t+1}``. The cost of moving from
-``w_{t-1}`` to ``w_t`` is charged in the return dated t+1, as in the paper's
-cost-adjusted return::
+of day t from data dated <= t and earns ``r_{t+1}``. The cost of a trade made
+at the close of day t is charged in the return dated t+1.
 
-    R~_{i,t+1} = w_{i,t} r_{i,t+1} - c_i |w_{i,t} - w_{i,t-1}|,
-    w_{i,t} = clip(X_{i,t} * sigma_tgt / sigma_{i,t}, -max_weight, max_weight)
+Two conventions, options of the same engine (:func:`simulate`):
 
-with ``sigma_{i,t}`` the annualised ex-ante vol. The portfolio return is the
-average of ``R~`` over the ``N_t`` assets with a position at t.
+``paper`` (Lim, Zohren & Roberts, 2019)
+    Trade to target every rebalance day, weights held constant in between;
+    cost on the change of the weight, ``c_i |w_{i,t} - w_{i,t-1}|``; the
+    portfolio return is the *average* over the ``N_t`` assets held::
+
+        R~_{t+1} = (1/N_t) sum_i (w_{i,t} r_{i,t+1} - c_i |w_{i,t} - w_{i,t-1}|)
+
+``nav``
+    Weights are decimals of NAV that drift with prices between rebalances;
+    cost on the traded notional ``|w_{i,t} - pre_{i,t}|`` (``pre`` the drifted
+    weight before trading); the portfolio return is the *sum* over assets.
 """
 
 from __future__ import annotations
@@ -21,13 +28,25 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from deepmomentum._types import PERIODS_PER_YEAR, Convention
+from deepmomentum.engine._holding import hold_weights
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.features import daily_returns, ex_ante_volatility
 from deepmomentum.metrics import annual_volatility, performance_summary
+from deepmomentum.portfolio._vol_scaling import BacktestSettings, portfolio_scaler, vol_scale
 
-__all__ = ["BacktestResult", "BacktestSettings", "backtest", "evaluate_weights", "variant_name"]
+__all__ = [
+    "CONVENTIONS",
+    "BacktestResult",
+    "BacktestSettings",
+    "Convention",
+    "backtest",
+    "evaluate_weights",
+    "simulate",
+    "variant_name",
+]
 
-PERIODS_PER_YEAR = 252
+CONVENTIONS: tuple[Convention, ...] = ("paper", "nav")
 
 
 def variant_name(strategy: str, cost: float | str) -> str:
@@ -35,43 +54,6 @@ def variant_name(strategy: str, cost: float | str) -> str:
     if isinstance(cost, str):
         return f"{strategy}@{cost}"
     return f"{strategy}@{cost:g}bp"
-
-
-@dataclass(frozen=True)
-class BacktestSettings:
-    """How signals become weights, and how the portfolio is formed.
-
-    Parameters
-    ----------
-    vol_target : float, default 0.15
-        Annualised volatility target per asset, decimal.
-    max_weight : float, default 10.0
-        Cap on ``|w|`` per asset (leverage of one asset).
-    vol_span : int, default 60
-        EWM span of the ex-ante asset vol, trading days.
-    portfolio_vol_target : bool, default False
-        Also scale the whole portfolio so that its ex-ante vol, estimated
-        causally from trailing portfolio returns, hits ``vol_target``.
-    portfolio_vol_span : int, default 60
-        EWM span of the portfolio vol estimate.
-    max_leverage : float, default 10.0
-        Cap on the portfolio scaling factor.
-    """
-
-    vol_target: float = 0.15
-    max_weight: float = 10.0
-    vol_span: int = 60
-    portfolio_vol_target: bool = False
-    portfolio_vol_span: int = 60
-    max_leverage: float = 10.0
-
-    def __post_init__(self) -> None:
-        if not self.vol_target > 0:
-            raise ConfigError(f"vol_target must be > 0 (a decimal, e.g. 0.15), got {self.vol_target}")
-        if not self.max_weight > 0:
-            raise ConfigError(f"max_weight must be > 0, got {self.max_weight}")
-        if self.vol_span < 2 or self.portfolio_vol_span < 2:
-            raise ConfigError("vol spans must be at least 2 days")
 
 
 @dataclass(frozen=True)
@@ -97,6 +79,12 @@ class BacktestResult:
     settings : BacktestSettings
     start, end : pd.Timestamp
         First and last day of the span.
+    convention : {"paper", "nav"}
+        How the portfolio return aggregates assets (average over those held,
+        or sum of NAV weights) and what a trade is (see the module docstring).
+    pre_trade : dict of str to pd.DataFrame
+        Drifted weights before each day's trade (``nav`` convention); absent
+        strategies trade from the previous day's weight.
     """
 
     signals: dict[str, pd.DataFrame]
@@ -106,6 +94,8 @@ class BacktestResult:
     start: pd.Timestamp
     end: pd.Timestamp
     _variants: tuple[_Variant, ...] = field(repr=False, default=())
+    convention: Convention = "paper"
+    pre_trade: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def strategies(self) -> list[str]:
@@ -131,7 +121,11 @@ class BacktestResult:
         w = self.weights[strategy].to_numpy(dtype="float64")
         held = ~np.isnan(w)
         w0 = np.where(held, w, 0.0)
-        prev = np.vstack([np.zeros((1, w0.shape[1])), w0[:-1]])
+        pre = self.pre_trade.get(strategy)
+        if pre is None:
+            prev = np.vstack([np.zeros((1, w0.shape[1])), w0[:-1]])
+        else:
+            prev = np.nan_to_num(pre.reindex_like(self.weights[strategy]).to_numpy(dtype="float64"))
         return w0, held, np.abs(w0 - prev)
 
     def gross_returns(self, strategy: str) -> pd.DataFrame:
@@ -161,11 +155,15 @@ class BacktestResult:
         """(portfolio net return dated t+1, turnover dated t) over the full index."""
         w0, held, traded = self._arrays(strategy)
         r = np.nan_to_num(self.asset_returns.to_numpy(dtype="float64"))
+        pnl = (w0[:-1] * r[1:]).sum(axis=1) - (traded[:-1] * cost).sum(axis=1)
+        port = np.full(len(w0), np.nan)
+        if self.convention == "nav":  # sum of NAV weights, from the first trade on
+            started = np.cumsum(held.any(axis=1)) > 0
+            port[1:] = np.where(started[:-1], pnl, np.nan)
+            return port, np.where(started, traded.sum(axis=1), np.nan)
         n_held = held.sum(axis=1)
         denom = np.maximum(n_held, 1)
-        pnl = (w0[:-1] * r[1:]).sum(axis=1) - (traded[:-1] * cost).sum(axis=1)
         active = (n_held[:-1] > 0) | (traded[:-1].sum(axis=1) > 0)
-        port = np.full(len(w0), np.nan)
         port[1:] = np.where(active, pnl / denom[:-1], np.nan)
         turnover = np.where(n_held > 0, traded.sum(axis=1) / denom, np.nan)
         return port, turnover
@@ -294,23 +292,6 @@ class BacktestResult:
         return out
 
 
-def _scale_weights(signal: pd.DataFrame, daily_vol: pd.DataFrame, settings: BacktestSettings) -> pd.DataFrame:
-    annual_vol = daily_vol * np.sqrt(PERIODS_PER_YEAR)
-    w = signal * settings.vol_target / annual_vol.where(annual_vol > 0)
-    return w.clip(-settings.max_weight, settings.max_weight)
-
-
-def _portfolio_scaler(weights: pd.DataFrame, returns: pd.DataFrame, settings: BacktestSettings) -> pd.Series:
-    """Causal factor k_t so the portfolio's ex-ante vol hits the target."""
-    held = weights.notna()
-    n = held.sum(axis=1).replace(0, np.nan)
-    base = (weights.fillna(0.0).shift(1) * returns.fillna(0.0)).sum(axis=1) / n.shift(1)
-    base = base.where(n.shift(1).notna())
-    vol = base.ewm(span=settings.portfolio_vol_span, min_periods=settings.portfolio_vol_span).std()
-    k = settings.vol_target / (vol * np.sqrt(PERIODS_PER_YEAR))
-    return k.clip(upper=settings.max_leverage)
-
-
 def backtest(
     prices: pd.DataFrame,
     signals: Mapping[str, pd.DataFrame],
@@ -370,9 +351,9 @@ def backtest(
             raw = raw.reindex(index=prices.index, columns=prices.columns)
         sig = raw.clip(-1.0, 1.0).where(prices.notna())
         sig = sig.where(pd.Series(in_span, index=index), np.nan, axis=0)
-        w = _scale_weights(sig, daily_vol, settings)
+        w = vol_scale(sig, daily_vol, settings)
         if settings.portfolio_vol_target:
-            w = w.mul(_portfolio_scaler(w, returns, settings), axis=0)
+            w = w.mul(portfolio_scaler(w, returns, settings), axis=0)
         sigs[name] = sig.where(w.notna())
         wts[name] = w
 
@@ -397,8 +378,10 @@ def evaluate_weights(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     asset_cost_bps: pd.Series | None = None,
+    convention: Convention = "paper",
+    pre_trade: Mapping[str, pd.DataFrame] | None = None,
 ) -> BacktestResult:
-    """Evaluate given portfolio weights: returns, costs, turnover, measures.
+    """Evaluate given held weights: returns, costs, turnover, measures.
 
     The building block under :func:`backtest`, for weights built elsewhere
     (learned models, constrained portfolios).
@@ -414,7 +397,14 @@ def evaluate_weights(
         As in :func:`backtest`.
     signals : mapping of str to pd.DataFrame, optional
         Positions behind the weights (default: the sign of the weights).
+    convention : {"paper", "nav"}, default "paper"
+        Average over the assets held, or sum of NAV weights (module docstring).
+    pre_trade : mapping of str to pd.DataFrame, optional
+        Weights before each day's trade (drifted), per strategy; default: the
+        previous day's held weight.
     """
+    if convention not in CONVENTIONS:
+        raise ConfigError(f"convention must be one of {list(CONVENTIONS)}, got {convention!r}")
     settings = settings or BacktestSettings()
     index = pd.DatetimeIndex(asset_returns.index)
     t0 = index[0] if start is None else pd.Timestamp(start)
@@ -443,4 +433,65 @@ def evaluate_weights(
         start=t0,
         end=t1,
         _variants=tuple(variants),
+        convention=convention,
+        pre_trade=dict(pre_trade or {}),
+    )
+
+
+def simulate(
+    targets: Mapping[str, Mapping[pd.Timestamp, np.ndarray] | pd.DataFrame],
+    asset_returns: pd.DataFrame,
+    cost_bps: Sequence[float] = (0.0,),
+    *,
+    convention: Convention = "nav",
+    drift: bool | None = None,
+    signals: Mapping[str, pd.DataFrame] | None = None,
+    settings: BacktestSettings | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    asset_cost_bps: pd.Series | None = None,
+) -> BacktestResult:
+    """Hold target weights set on rebalance days, then evaluate them: the one engine.
+
+    Parameters
+    ----------
+    targets : mapping of str to (mapping of pd.Timestamp to np.ndarray, or pd.DataFrame)
+        Per strategy, the target weights set at the close of each rebalance
+        day (the schedule is the set of keys, or of the frame's rows), each of
+        shape (n_assets,); NaN counts as 0.
+    asset_returns : pd.DataFrame of shape (n_days, n_assets)
+        Daily simple returns, decimal.
+    cost_bps : sequence of float, default (0,)
+        Cost levels, bp of traded notional; one variant each.
+    convention : {"paper", "nav"}, default "nav"
+        See the module docstring.
+    drift : bool, optional
+        Let weights drift with prices between rebalances (default: True for
+        ``nav``, False for ``paper``).
+    signals, settings, start, end, asset_cost_bps
+        As in :func:`evaluate_weights`.
+
+    Returns
+    -------
+    BacktestResult
+        Held weights in ``weights``, drifted pre-trade weights in ``pre_trade``.
+    """
+    drift = (convention == "nav") if drift is None else drift
+    weights: dict[str, pd.DataFrame] = {}
+    pre: dict[str, pd.DataFrame] = {}
+    for name, tgt in targets.items():
+        if isinstance(tgt, pd.DataFrame):
+            tgt = {pd.Timestamp(d): row.to_numpy(dtype="float64") for d, row in tgt.iterrows()}
+        weights[name], pre[name] = hold_weights(tgt, asset_returns.fillna(0.0), drift=drift)
+    return evaluate_weights(
+        weights,
+        asset_returns,
+        cost_bps=cost_bps,
+        signals=signals,
+        settings=settings,
+        start=start,
+        end=end,
+        asset_cost_bps=asset_cost_bps,
+        convention=convention,
+        pre_trade=pre,
     )
