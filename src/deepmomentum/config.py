@@ -28,17 +28,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from deepmomentum._types import PortfolioName, RebalanceName
 from deepmomentum._validation import format_validation_error
 from deepmomentum.exceptions import ConfigError
 
 __all__ = [
+    "CLASSICAL_SIGNALS",
     "BacktestConfig",
     "DataConfig",
     "FeatureConfig",
     "ManagedFuturesConfig",
     "ModelVariant",
+    "PipelineConfig",
     "RunConfig",
     "SearchSpace",
     "TrainingConfig",
@@ -220,6 +223,13 @@ class ManagedFuturesConfig(_Strict):
         },
         description="Per regime, weights of the (short, medium, long) signal components.",
     )
+    core_signal: Literal["model", "tsmom", "dmn"] = Field(
+        "model",
+        description="The short-term component: the trend model, or (ablation) TSMOM or the [[models]] DMN.",
+    )
+    regime_overlay: bool = Field(True, description="Weigh the timeframes by regime (off: the average row).")
+    sentiment_overlay: bool = Field(True, description="Adjust the short component by news sentiment.")
+    timeframe_mix: bool = Field(True, description="Mix short/medium/long components (off: short only).")
     sentiment_max_adjust: float = Field(0.2, ge=0, le=1, description="Bound on the sentiment adjustment.")
     sentiment_max_age_days: int = Field(5, ge=1, description="A score is used for at most this many days.")
     # portfolio construction
@@ -278,6 +288,42 @@ class ManagedFuturesConfig(_Strict):
         return v
 
 
+#: Signals that need no training: the classical rules.
+CLASSICAL_SIGNALS = ("long_only", "tsmom", "macd")
+
+
+class PipelineConfig(_Strict):
+    """Which implementation runs each stage: signal -> portfolio -> rebalancing -> engine.
+
+    The Deep Momentum Network is ``dmn`` / ``vol_scaling`` / ``daily``; the
+    managed-futures system is ``trend_model`` / ``constrained`` / ``hybrid``.
+    Any signal goes into any portfolio step with any schedule (see
+    ``docs/architecture.md``).
+    """
+
+    signal: str = Field(
+        "dmn",
+        description="dmn (the [[models]], walk-forward), trend_model (the [managed_futures] BiLSTM "
+        "with its overlays) or a classical rule: long_only, tsmom, macd.",
+    )
+    portfolio: PortfolioName = Field(
+        "vol_scaling",
+        description="vol_scaling (the paper's X * 15% / sigma, averaged over assets) or constrained "
+        "(the managed-futures book: class budgets, caps, net bounds, vol target).",
+    )
+    rebalance: RebalanceName = Field(
+        "daily", description="daily (trade to target every day) or hybrid (the managed-futures triggers)."
+    )
+
+    @field_validator("signal")
+    @classmethod
+    def _known_signal(cls, v: str) -> str:
+        known = ("dmn", "trend_model", *CLASSICAL_SIGNALS)
+        if v not in known:
+            raise ValueError(f"unknown signal {v!r}; use one of {list(known)}")
+        return v
+
+
 class RunConfig(_Strict):
     """A whole run: data, features, backtest, and the models trained walk-forward."""
 
@@ -294,6 +340,40 @@ class RunConfig(_Strict):
     managed_futures: ManagedFuturesConfig | None = Field(
         None, description="ML-enhanced ETF managed futures (runs instead of [[models]])."
     )
+    pipeline: PipelineConfig | None = Field(
+        None,
+        description="The stages to compose; default: the managed-futures system when "
+        "[managed_futures] is given, else the Deep Momentum Network.",
+    )
+
+    @property
+    def stages(self) -> PipelineConfig:
+        """The pipeline to run: ``pipeline``, or the system the other tables describe."""
+        if self.pipeline is not None:
+            return self.pipeline
+        if self.managed_futures is not None:
+            return PipelineConfig(signal="trend_model", portfolio="constrained", rebalance="hybrid")
+        return PipelineConfig()
+
+    @model_validator(mode="after")
+    def _stages_have_their_tables(self) -> RunConfig:
+        p = self.pipeline
+        if p is None:
+            return self
+        needs_mf = p.signal == "trend_model" or p.portfolio == "constrained" or p.rebalance == "hybrid"
+        if needs_mf and self.managed_futures is None:
+            raise ValueError(
+                f"pipeline ({p.signal}, {p.portfolio}, {p.rebalance}) needs a [managed_futures] table "
+                "for the trend model, the constrained book or the hybrid triggers"
+            )
+        if p.signal == "dmn" and not self.models:
+            raise ValueError("pipeline.signal = 'dmn' needs at least one [[models]] table")
+        if p.signal != "dmn" and self.models:
+            raise ValueError(
+                f"[[models]] would be ignored: pipeline.signal is {p.signal!r}; remove [[models]] or "
+                "set pipeline.signal = 'dmn'"
+            )
+        return self
 
     def with_overrides(
         self, overrides: Mapping[str, Any], names: Mapping[str, str] | None = None

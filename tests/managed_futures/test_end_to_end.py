@@ -114,12 +114,12 @@ def test_rebalances_spacing_and_cap(mf_run):
 def test_market_implied_fallback_warns(etf_dir):
     from deepmomentum.config import RunConfig
     from deepmomentum.data import load_data_dir
-    from deepmomentum.run._managed_futures import _regime
+    from deepmomentum.signals import regime_frame
 
     data = load_data_dir(etf_dir)
     cfg = RunConfig(managed_futures=ManagedFuturesConfig())
     with pytest.warns(UserWarning, match="market-implied"):
-        frame, source = _regime(cfg, cfg.managed_futures, data, pd.DatetimeIndex(data.prices.index))
+        frame, source = regime_frame(data, None, cfg.managed_futures, pd.DatetimeIndex(data.prices.index))
     assert source == "market-implied"
     assert frame["regime"].isin(["expansion", "slowdown", "contraction", "recovery", "unknown"]).all()
 

@@ -13,15 +13,19 @@ from deepmomentum.portfolio._construction import (
 )
 from deepmomentum.portfolio._evaluate import comparison_table
 from deepmomentum.portfolio._risk import class_tilt, ewma_covariances
+from deepmomentum.portfolio._stages import ConstrainedBook, VolScaling, constraints_from_config
 from deepmomentum.portfolio._vol_scaling import BacktestSettings, portfolio_scaler, vol_scale
 
 __all__ = [
     "BacktestSettings",
+    "ConstrainedBook",
     "ConstructionResult",
     "PortfolioConstraints",
+    "VolScaling",
     "check_constraints",
     "class_tilt",
     "comparison_table",
+    "constraints_from_config",
     "construct_weights",
     "ewma_covariances",
     "portfolio_scaler",

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -21,6 +21,7 @@ from deepmomentum.engine import (
     benchmark_returns,
 )
 from deepmomentum.exceptions import ConfigError
+from deepmomentum.run import _layout as layout
 from deepmomentum.run._folder import RunFolder, utc_now
 from deepmomentum.signals import get_strategy
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BacktestRun",
+    "ManagedFuturesRun",
     "load_market",
     "load_market_logged",
     "run_backtest",
@@ -66,6 +68,25 @@ class BacktestRun:
     metrics_ex_post: pd.DataFrame
     benchmarks: pd.DataFrame
     path: Path | None = None
+
+
+@dataclass
+class ManagedFuturesRun(BacktestRun):
+    """A :class:`BacktestRun` of a book (constrained or scheduled), with its own outputs.
+
+    Attributes
+    ----------
+    comparison : pd.DataFrame
+        The benchmark table (``span`` column: ``oos`` or ``dbmf_life``).
+    rebalances : pd.DataFrame
+        Rebalance dates, triggers, ex-ante vol, binding constraints.
+    notes : list of str
+        Warnings the run gave (fallbacks, unmet targets).
+    """
+
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rebalances: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
 
 
 def load_market(cfg: DataConfig) -> MarketData:
@@ -122,19 +143,19 @@ def write_results(
     metrics_ex_post: pd.DataFrame,
 ) -> None:
     """Write the result files of the run-folder contract (returns, positions, metrics...)."""
-    folder.write_csv("returns.csv", result.portfolio_returns)
-    folder.write_csv("returns_ex_post.csv", result.ex_post_rescaled)
-    folder.write_csv("benchmarks.csv", benchmarks)
-    folder.write_parquet("positions.parquet", result.positions_long())
+    folder.write_csv(layout.RETURNS, result.portfolio_returns)
+    folder.write_csv(layout.RETURNS_EX_POST, result.ex_post_rescaled)
+    folder.write_csv(layout.BENCHMARKS, benchmarks)
+    folder.write_parquet(layout.POSITIONS, result.positions_long())
     span = result.asset_returns.loc[result.start : result.end]
     long = span.stack(future_stack=True).dropna().reset_index()
     long.columns = pd.Index(["date", "symbol", "return"])
-    folder.write_parquet("asset_returns.parquet", long)
-    folder.write_json("metrics.json", metrics.to_dict(orient="index"))
-    folder.write_json("metrics_ex_post.json", metrics_ex_post.to_dict(orient="index"))
-    folder.write_csv("universe.csv", data.universe.to_frame(), index=False)
+    folder.write_parquet(layout.ASSET_RETURNS, long)
+    folder.write_json(layout.METRICS, metrics.to_dict(orient="index"))
+    folder.write_json(layout.METRICS_EX_POST, metrics_ex_post.to_dict(orient="index"))
+    folder.write_csv(layout.UNIVERSE, data.universe.to_frame(), index=False)
     if data.quality is not None:
-        folder.write_csv("quality.csv", data.quality, index=False)
+        folder.write_csv(layout.QUALITY, data.quality, index=False)
 
 
 def run_backtest(

@@ -14,6 +14,13 @@ from deepmomentum.signals._classical import (
     list_strategies,
 )
 from deepmomentum.signals._macro import RELEASE_LAGS, load_macro_dir, macro_asof, release_dates
+from deepmomentum.signals._overlays import (
+    COMPONENTS,
+    combine_components,
+    ml_signal,
+    regime_frame,
+    resolve_reversal,
+)
 from deepmomentum.signals._regime import (
     REGIMES,
     classify_growth,
@@ -22,15 +29,28 @@ from deepmomentum.signals._regime import (
     market_regime,
 )
 from deepmomentum.signals._sentiment import load_sentiment
+from deepmomentum.signals._sources import (
+    ClassicalSignal,
+    DmnSignal,
+    SignalOutput,
+    TrendModelSignal,
+    oos_span,
+)
 
 __all__ = [
+    "COMPONENTS",
     "REGIMES",
     "RELEASE_LAGS",
     "TSMOM",
+    "ClassicalSignal",
+    "DmnSignal",
     "LongOnly",
     "MACDStrategy",
+    "SignalOutput",
     "Strategy",
+    "TrendModelSignal",
     "classify_growth",
+    "combine_components",
     "get_strategy",
     "growth_indicator",
     "list_strategies",
@@ -39,5 +59,9 @@ __all__ = [
     "macro_asof",
     "macro_regime",
     "market_regime",
+    "ml_signal",
+    "oos_span",
+    "regime_frame",
     "release_dates",
+    "resolve_reversal",
 ]

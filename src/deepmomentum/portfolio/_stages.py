@@ -1,0 +1,160 @@
+"""Stage 2 implementations: from positions to target weights.
+
+:class:`VolScaling` is the paper's per-asset sizing (engine convention
+``paper``); :class:`ConstrainedBook` is the managed-futures construction
+(engine convention ``nav``: weights are decimals of NAV).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from deepmomentum._types import Convention
+
+if TYPE_CHECKING:
+    from deepmomentum.pipeline import Context, Targets
+    from deepmomentum.portfolio._construction import ConstructionResult, PortfolioConstraints
+
+__all__ = ["ConstrainedBook", "VolScaling", "constraints_from_config"]
+
+
+@dataclass
+class VolScaling:
+    """``w = clip(X sigma_tgt / sigma, +-max_weight)`` per asset, optionally a portfolio vol target."""
+
+    name: str = "vol_scaling"
+    convention: Convention = "paper"
+
+    def targets(self, positions: pd.DataFrame, days: pd.DatetimeIndex, ctx: Context) -> Targets:
+        """Vol-scaled weights on ``days`` (NaN: the asset is not held)."""
+        from deepmomentum.features import daily_returns, ex_ante_volatility
+        from deepmomentum.pipeline import Targets
+        from deepmomentum.portfolio._vol_scaling import portfolio_scaler, vol_scale
+        from deepmomentum.run import settings_from_config
+
+        settings = settings_from_config(ctx.cfg)
+        prices = ctx.prices
+        returns = daily_returns(prices)
+        pos = positions.reindex(index=prices.index, columns=prices.columns).clip(-1.0, 1.0)
+        w = vol_scale(
+            pos.where(prices.notna()), ex_ante_volatility(returns, span=settings.vol_span), settings
+        )
+        if settings.portfolio_vol_target:
+            w = w.mul(portfolio_scaler(w, returns, settings), axis=0)
+        rows = w.reindex(days)
+        return Targets({pd.Timestamp(d): row.to_numpy(dtype="float64") for d, row in rows.iterrows()})
+
+
+def constraints_from_config(ctx: Context) -> PortfolioConstraints:
+    """The book's constraints from ``[managed_futures]``, for the book's assets."""
+    from deepmomentum.portfolio._construction import PortfolioConstraints
+
+    mf = ctx.mf
+    classes, sectors = _classes(ctx)
+    commodity_cap = mf.class_caps.get("commodity", mf.max_gross)
+    sector_caps = {
+        s: mf.sector_max_share * commodity_cap
+        for s, k in zip(sectors, classes, strict=True)
+        if k == "commodity"
+    }
+    return PortfolioConstraints(
+        vol_target=mf.vol_target,
+        class_caps=dict(mf.class_caps),
+        sector_caps=sector_caps,
+        max_position=mf.max_position,
+        max_gross=mf.max_gross,
+        net_bounds=mf.net_bounds,
+        min_active_classes=mf.min_active_classes,
+        min_class_share=mf.min_class_share,
+    )
+
+
+def _classes(ctx: Context) -> tuple[list[str], list[str | None]]:
+    symbols = [str(c) for c in ctx.book_prices.columns]
+    uni = ctx.data.universe
+    return [uni[s].asset_class.value for s in symbols], [uni[s].sector for s in symbols]
+
+
+@dataclass
+class ConstrainedBook:
+    """The managed-futures book: class tilt, trend alignment, benchmark blend, then the constraints.
+
+    Each rebalance solves :func:`~deepmomentum.portfolio.construct_weights` on the
+    day's signal, EWMA covariance, class tilt and slow trend; the result is
+    checked against every constraint (a violation raises).
+    """
+
+    name: str = "constrained"
+    convention: Convention = "nav"
+
+    def targets(self, positions: pd.DataFrame, days: pd.DatetimeIndex, ctx: Context) -> Targets:
+        """Constrained NAV weights on ``days``, with one record per day."""
+        from deepmomentum.pipeline import Targets
+        from deepmomentum.portfolio._risk import class_tilt, ewma_covariances
+
+        mf, fs = ctx.mf, ctx.multiscale
+        index = pd.DatetimeIndex(ctx.book_prices.index)
+        classes, _ = _classes(ctx)
+        pos = positions.reindex(index=index, columns=ctx.book_prices.columns)
+        tilt = class_tilt(pos, fs.returns, classes, mf.tilt_lookback, mf.tilt_strength)
+        rows = sorted(int(index.searchsorted(d)) for d in days)
+        covs = ewma_covariances(fs.returns, mf.cov_span, set(rows))
+        arrays = (pos.to_numpy(dtype="float64"), tilt.to_numpy(dtype="float64"), ctx.slow_trend.to_numpy())
+        constraints = constraints_from_config(ctx)
+        out = Targets({})
+        for t in rows:
+            res = self._build(ctx, constraints, arrays, covs[t], t, index)
+            out.weights[index[t]] = res.weights
+            out.records.append(_record(index[t], res))
+        return out
+
+    def _build(
+        self,
+        ctx: Context,
+        constraints: PortfolioConstraints,
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+        cov: np.ndarray,
+        t: int,
+        index: pd.DatetimeIndex,
+    ) -> ConstructionResult:
+        from deepmomentum.portfolio._construction import check_constraints, construct_weights
+
+        mf = ctx.mf
+        classes, sectors = _classes(ctx)
+        symbols = [str(c) for c in ctx.book_prices.columns]
+        bench_w = np.array([mf.benchmark_weights.get(s, 0.0) for s in symbols])
+        sig, tilt, slow = arrays
+        res = construct_weights(
+            sig[t],
+            cov,
+            classes,
+            sectors,
+            constraints,
+            class_tilt=tilt[t],
+            slow_trend=slow[t],
+            trend_alignment=mf.trend_alignment,
+            benchmark=bench_w,
+            benchmark_blend=mf.benchmark_blend,
+        )
+        checks = check_constraints(res.weights, np.nan_to_num(cov), classes, sectors, constraints)
+        failed = [k for k, ok in checks.items() if not ok]
+        if failed:  # cannot happen by construction; fail loudly if it ever does
+            raise RuntimeError(f"{index[t].date()}: constraints violated after projection: {failed}")
+        return res
+
+
+def _record(day: pd.Timestamp, res: ConstructionResult) -> dict[str, Any]:
+    w = res.weights
+    return {
+        "date": day,
+        "vol_ex_ante": res.vol,
+        "gross": float(np.abs(w).sum()),
+        "net": float(w.sum()),
+        "binding": ";".join(res.binding),
+        "unmet": ";".join(res.unmet),
+        "message": res.message,
+    }
