@@ -1,6 +1,29 @@
 """Neural networks (torch) that output positions; imported lazily by the training code."""
 
-from deepmomentum.models._networks import MODEL_NAMES, LinearNet, LSTMNet, MLPNet, WaveNet, build_network
+from deepmomentum.models._networks import (
+    MODEL_NAMES,
+    NETWORK_NAMES,
+    NETWORKS,
+    LinearNet,
+    LSTMNet,
+    MLPNet,
+    NetworkSpec,
+    WaveNet,
+    build_network,
+    network_spec,
+)
 from deepmomentum.models._trend import TrendNet
 
-__all__ = ["MODEL_NAMES", "LSTMNet", "LinearNet", "MLPNet", "TrendNet", "WaveNet", "build_network"]
+__all__ = [
+    "MODEL_NAMES",
+    "NETWORKS",
+    "NETWORK_NAMES",
+    "LSTMNet",
+    "LinearNet",
+    "MLPNet",
+    "NetworkSpec",
+    "TrendNet",
+    "WaveNet",
+    "build_network",
+    "network_spec",
+]

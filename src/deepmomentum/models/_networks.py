@@ -1,20 +1,44 @@
-"""Networks that map feature sequences to one output per asset-day.
+"""Networks that map feature sequences to outputs per asset-day, and their registry.
 
-Every network takes inputs of shape (batch, time, n_inputs) and returns raw
-outputs ``z`` of shape (batch, time). The loss decides how ``z`` becomes a
-position: ``tanh(z)`` for the Sharpe and return losses, ``sign(z)`` for the
-MSE and BCE losses. The output at time t depends only on inputs at times
-<= t (all networks are causal).
+Every network is registered in :data:`NETWORKS` with a builder and its output
+kind:
+
+- ``sequence`` (the DMN networks ``lstm``, ``linear``, ``mlp``, ``wavenet``):
+  inputs of shape (batch, time, n_inputs) give raw outputs ``z`` of shape
+  (batch, time). The loss decides how ``z`` becomes a position: ``tanh(z)``
+  for the Sharpe and return losses, ``sign(z)`` for the MSE and BCE losses.
+  The output at time t depends only on inputs at times <= t.
+- ``window`` (the managed-futures ``trend`` network): one window of shape
+  (batch, L, n_inputs), days t-L+1 ... t, gives one value per head for day t
+  (a tuple of tensors of shape (batch,), heads first). The network may look
+  both ways inside the window; the window ends at t, so it stays causal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
 import torch
 from torch import nn
 
-__all__ = ["MODEL_NAMES", "LSTMNet", "LinearNet", "MLPNet", "WaveNet", "build_network"]
+from deepmomentum.models._trend import TrendNet
 
-MODEL_NAMES: tuple[str, ...] = ("lstm", "linear", "mlp", "wavenet")
+__all__ = [
+    "MODEL_NAMES",
+    "NETWORKS",
+    "NETWORK_NAMES",
+    "LSTMNet",
+    "LinearNet",
+    "MLPNet",
+    "NetworkSpec",
+    "WaveNet",
+    "build_network",
+    "network_spec",
+]
+
+OutputKind = Literal["sequence", "window"]
 
 
 class LSTMNet(nn.Module):
@@ -132,18 +156,115 @@ class WaveNet(nn.Module):
         return out
 
 
-def build_network(
-    model: str, n_inputs: int, hidden_size: int = 10, dropout: float = 0.1, l1: float = 0.0
-) -> nn.Module:
-    """Build a network by name (``lstm``, ``linear``, ``mlp``, ``wavenet``)."""
-    if model == "lstm":
-        return LSTMNet(n_inputs, hidden_size, dropout)
-    if model == "linear":
-        return LinearNet(n_inputs, l1)
-    if model == "mlp":
-        return MLPNet(n_inputs, hidden_size, dropout)
-    if model == "wavenet":
-        return WaveNet(n_inputs, hidden_size, dropout)
-    from deepmomentum.exceptions import ConfigError
+Builder = Callable[[int, tuple[int, ...], float, float], nn.Module]
 
-    raise ConfigError(f"unknown model {model!r}; choose from {', '.join(MODEL_NAMES)}")
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A registered network: how to build it and what its outputs mean.
+
+    Attributes
+    ----------
+    name : str
+    builder : callable
+        ``builder(n_inputs, hidden_sizes, dropout, l1)`` returns the module.
+    output : {"sequence", "window"}
+        The output kind (see the module docstring).
+    heads : tuple of str
+        Names of the outputs: ``("z",)`` for a sequence network; for a window
+        network, the leading elements of the tuple that ``forward`` returns.
+    stacked : bool
+        Takes several hidden sizes (one per stacked layer); else exactly one.
+    """
+
+    name: str
+    builder: Builder
+    output: OutputKind
+    heads: tuple[str, ...] = ("z",)
+    stacked: bool = False
+
+
+def _lstm(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
+    return LSTMNet(n, sizes[0], dropout)
+
+
+def _linear(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
+    return LinearNet(n, l1)
+
+
+def _mlp(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
+    return MLPNet(n, sizes[0], dropout)
+
+
+def _wavenet(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
+    return WaveNet(n, sizes[0], dropout)
+
+
+def _trend(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
+    return TrendNet(n, sizes, dropout)
+
+
+#: Every network by name.
+NETWORKS: dict[str, NetworkSpec] = {
+    s.name: s
+    for s in (
+        NetworkSpec("lstm", _lstm, "sequence"),
+        NetworkSpec("linear", _linear, "sequence"),
+        NetworkSpec("mlp", _mlp, "sequence"),
+        NetworkSpec("wavenet", _wavenet, "sequence"),
+        NetworkSpec("trend", _trend, "window", heads=("logit", "magnitude"), stacked=True),
+    )
+}
+
+#: Every registered network.
+NETWORK_NAMES: tuple[str, ...] = tuple(NETWORKS)
+
+#: The DMN models (sequence networks), as ``ModelVariant.model`` accepts them.
+MODEL_NAMES: tuple[str, ...] = tuple(k for k, s in NETWORKS.items() if s.output == "sequence")
+
+
+def network_spec(model: str) -> NetworkSpec:
+    """The registry entry of ``model``; a ConfigError names the choices if it is unknown."""
+    if model not in NETWORKS:
+        from deepmomentum.exceptions import ConfigError
+
+        raise ConfigError(f"unknown model {model!r}; choose from {', '.join(NETWORK_NAMES)}")
+    return NETWORKS[model]
+
+
+def build_network(
+    model: str,
+    n_inputs: int,
+    hidden_size: int = 10,
+    dropout: float = 0.1,
+    l1: float = 0.0,
+    *,
+    hidden_sizes: Sequence[int] | None = None,
+) -> nn.Module:
+    """Build a registered network by name.
+
+    Parameters
+    ----------
+    model : str
+        A key of :data:`NETWORKS` (``lstm``, ``linear``, ``mlp``, ``wavenet``, ``trend``).
+    n_inputs : int
+        Features per day.
+    hidden_size : int, default 10
+        State size (of the single layer when ``hidden_sizes`` is not given).
+    dropout : float, default 0.1
+    l1 : float, default 0
+        L1 penalty (``linear`` only).
+    hidden_sizes : sequence of int, optional
+        One size per stacked layer, for a stacked network (``trend``).
+
+    Returns
+    -------
+    torch.nn.Module
+    """
+    spec = network_spec(model)
+    sizes = (int(hidden_size),) if hidden_sizes is None else tuple(int(h) for h in hidden_sizes)
+    if not spec.stacked and len(sizes) != 1:
+        from deepmomentum.exceptions import ConfigError
+
+        raise ConfigError(f"model {model!r} has one hidden layer; give hidden_size, not {len(sizes)} sizes")
+    return spec.builder(n_inputs, sizes, dropout, l1)
