@@ -1,28 +1,38 @@
 """From signals to constrained portfolio weights (numpy, no solver).
 
+Two readings of the asset-class budgets (``PortfolioConstraints.class_budget``):
+
+- ``"nav_cap"``: each budget caps the class's gross ``sum |w_i|`` as a decimal
+  of NAV. With the write-up's budgets the caps sum to 0.8 gross, which with a
+  net bound of +-15% leaves the vol target out of reach (about 4% ex ante).
+- ``"gross_share"``: the budgets are the classes' shares of the book's gross,
+  normalised to sum to 1; the book is then scaled to the vol target within the
+  hard caps.
+
 The constraints split in two kinds:
 
-- **hard caps**, closed under shrinking: ``|w_i| <= max_position``, the gross
-  per asset class ``<= class cap``, the gross per commodity sector ``<=
-  sector cap``, ``sum |w| <= max_gross``, ``net = sum w`` within
-  ``net_bounds`` (with ``lower <= 0 <= upper``), and ex-ante vol ``<=
-  vol_target``. One pass of :func:`project` (clip positions, scale sectors
-  then classes, scale gross, trim the side in excess of the net bound, scale
-  the vol down) satisfies all of them at once, because every later step only
-  shrinks weights or scales them toward zero. They therefore hold in every
-  output, exactly (up to 1e-9).
-- **targets** that may conflict with the caps: the vol target from below, and
-  a minimum number of active classes. The weights are scaled up toward the
-  vol target and projected again, repeatedly (a water-filling: capped
-  positions stay at their caps while the others grow). When the target is
-  still missed, the result names the caps that bind: those are the
-  constraints that cannot be met together with it.
+- **hard caps**, closed under shrinking: ``|w_i| <= max_position``, the class
+  caps (``nav_cap`` only), the commodity sector caps (decimals of NAV under
+  ``nav_cap``, shares of the commodity gross under ``gross_share``), ``sum
+  |w| <= max_gross``, ``net = sum w`` within ``net_bounds`` (with ``lower <=
+  0 <= upper``), and ex-ante vol ``<= vol_target``. One call of
+  :func:`project` satisfies all of them at once, because every step after the
+  position clip only shrinks weights or scales them toward zero. They hold in
+  every output, exactly (up to 1e-9).
+- **targets** that may conflict with the caps: the vol target from below, a
+  minimum number of active classes, and (``gross_share``) the class shares.
+  The weights are scaled up toward the vol target and projected again,
+  repeatedly (a water-filling: capped positions stay at their caps while the
+  others grow). When the vol target is still missed, the result names the
+  caps that bind: those are the constraints that cannot be met together
+  with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -30,11 +40,13 @@ __all__ = [
     "ConstructionResult",
     "PortfolioConstraints",
     "check_constraints",
+    "class_shares",
     "construct_weights",
     "project",
 ]
 
 TOL = 1e-9
+_SHRINK = 1.0 - 1e-12  # land just inside each cap despite rounding
 
 
 @dataclass(frozen=True)
@@ -46,10 +58,35 @@ class PortfolioConstraints:
     vol_target : float, default 0.15
         Ex-ante portfolio vol target, also a ceiling.
     class_caps : mapping of str to float
-        Cap on the gross weight ``sum |w_i|`` of each asset class; classes
-        not listed are not capped.
+        The asset-class budgets, read as ``class_budget`` says.
+    class_budget : {"nav_cap", "gross_share"}, default "nav_cap"
+        How ``class_caps`` is read.
+
+        - ``"nav_cap"``: a hard cap on the class's gross ``sum |w_i|``, a
+          decimal of NAV; classes not listed are not capped.
+        - ``"gross_share"``: the class's **target share** of the book's gross
+          ``sum |w|``. The budgets are normalised to sum to 1 over the
+          budgeted classes that have an investable, non-zero signal (a class
+          without one gets nothing and its budget goes to the others, pro
+          rata). Classes not listed keep the share of the gross their
+          signals give them, and the budgeted classes split the rest. The
+          shares are targets, not caps: budgets that sum to 1 read as caps
+          are the same thing (every share ``<=`` its budget and the shares
+          summing to 1 force each to equal its budget), except that a class
+          unable to fill its share (too few assets under ``max_position``)
+          would then drag every other class down with it, and a one-sided
+          net trim could not keep them. So the shares are set when the book
+          is built, the hard caps come after, and the realised shares may
+          drift from the targets (see :func:`class_shares` and
+          ``ConstructionResult.target_shares``).
     sector_caps : mapping of str to float
-        Cap on the gross weight of each commodity sector (``sector balance``).
+        ``nav_cap`` only: cap on the gross weight of each commodity sector, a
+        decimal of NAV (``sector balance``).
+    sector_max_share : float or None, default None
+        ``gross_share`` only: cap on each commodity sector's share of the
+        commodity class's gross, in (0, 1]. With ``n`` sectors holding a
+        position the cap used is ``max(sector_max_share, 1 / n)``, so that an
+        equal split always meets it.
     max_position : float, default 0.25
     max_gross : float, default 1.8
     net_bounds : (float, float) or None, default (-0.15, 0.15)
@@ -67,6 +104,8 @@ class PortfolioConstraints:
     net_bounds: tuple[float, float] | None = (-0.15, 0.15)
     min_active_classes: int = 3
     min_class_share: float = 0.05
+    class_budget: Literal["nav_cap", "gross_share"] = "nav_cap"
+    sector_max_share: float | None = None
 
     def __post_init__(self) -> None:
         from deepmomentum.exceptions import ConfigError
@@ -77,6 +116,18 @@ class PortfolioConstraints:
             raise ConfigError("vol_target, max_position and max_gross must be > 0")
         if any(c < 0 for c in self.class_caps.values()) or any(c < 0 for c in self.sector_caps.values()):
             raise ConfigError("class and sector caps must be >= 0")
+        if self.class_budget not in ("nav_cap", "gross_share"):
+            raise ConfigError(f"class_budget must be 'nav_cap' or 'gross_share', got {self.class_budget!r}")
+        if self.class_budget == "gross_share" and self.sector_caps:
+            raise ConfigError(
+                "sector_caps are decimals of NAV (nav_cap); with gross_share use sector_max_share"
+            )
+        if self.class_budget == "nav_cap" and self.sector_max_share is not None:
+            raise ConfigError(
+                "sector_max_share is a share of the class (gross_share); with nav_cap use sector_caps"
+            )
+        if self.sector_max_share is not None and not 0 < self.sector_max_share <= 1:
+            raise ConfigError(f"sector_max_share must be in (0, 1], got {self.sector_max_share}")
 
 
 @dataclass(frozen=True)
@@ -96,6 +147,9 @@ class ConstructionResult:
         Targets not reached: ``vol_target``, ``min_active_classes``.
     message : str
         Why, in words (empty when every target is met).
+    target_shares : mapping of str to float
+        ``gross_share`` only: each class's target share of the gross (sums
+        to 1 over the classes holding weight); empty under ``nav_cap``.
     """
 
     weights: np.ndarray
@@ -103,6 +157,28 @@ class ConstructionResult:
     binding: tuple[str, ...]
     unmet: tuple[str, ...]
     message: str = ""
+    target_shares: Mapping[str, float] = field(default_factory=dict)
+
+
+def class_shares(weights: np.ndarray, classes: Sequence[str]) -> dict[str, float]:
+    """Each class's share of the book's gross exposure.
+
+    Parameters
+    ----------
+    weights : np.ndarray of shape (n_assets,)
+        Decimal of NAV; NaN counts as 0.
+    classes : sequence of str, length n_assets
+
+    Returns
+    -------
+    dict of str to float
+        ``sum_{i in k} |w_i| / sum_i |w_i|`` per class, in order of first
+        appearance; sums to 1, or all 0 for an empty book.
+    """
+    a = np.abs(np.nan_to_num(np.asarray(weights, dtype="float64")))
+    cls = np.asarray(classes, dtype=object)
+    gross = float(a.sum())
+    return {str(k): float(a[cls == k].sum()) / gross if gross > 0 else 0.0 for k in dict.fromkeys(cls)}
 
 
 def _vol(w: np.ndarray, cov: np.ndarray) -> float:
@@ -112,6 +188,9 @@ def _vol(w: np.ndarray, cov: np.ndarray) -> float:
 def _groups(
     classes: Sequence[str], sectors: Sequence[str], c: PortfolioConstraints
 ) -> list[tuple[str, np.ndarray, float]]:
+    """NAV caps as ``(name, mask, cap)``; empty under ``gross_share``."""
+    if c.class_budget != "nav_cap":
+        return []
     cls = np.asarray(classes, dtype=object)
     sec = np.asarray(sectors, dtype=object)
     out: list[tuple[str, np.ndarray, float]] = []
@@ -126,6 +205,85 @@ def _groups(
     return out
 
 
+def _sector_masks(classes: Sequence[str], sectors: Sequence[str]) -> list[tuple[str, np.ndarray]]:
+    cls = np.asarray(classes, dtype=object)
+    sec = np.asarray(sectors, dtype=object)
+    com = cls == "commodity"
+    return [(f"sector:{s}", com & (sec == s)) for s in dict.fromkeys(sec[com])]
+
+
+def _sector_share_cap(w: np.ndarray, masks: list[tuple[str, np.ndarray]], share: float) -> float:
+    """The share cap in force for ``w``: ``max(share, 1 / sectors holding weight)``."""
+    held = sum(1 for _, m in masks if np.abs(w[m]).sum() > 0)
+    return max(share, 1.0 / held) if held else share
+
+
+def _cap_sector_shares(w: np.ndarray, masks: list[tuple[str, np.ndarray]], share: float) -> np.ndarray:
+    """Shrink the largest sectors to a common level ``L = m * sum_s min(g_s, L)``.
+
+    ``w`` of shape (n_assets,); ``masks`` the commodity sectors. The level is
+    the largest that keeps every sector within ``m`` of the class gross.
+    """
+    g = np.array([np.abs(w[m]).sum() for _, m in masks])
+    if not (g > 0).sum():
+        return w
+    m = _sector_share_cap(w, masks, share)
+    if g.max() <= m * g.sum():
+        return w
+    desc = np.sort(g[g > 0])[::-1]
+    level = desc[-1]
+    for j in range(1, len(desc)):  # cap the top j sectors at the level
+        if m * j < 1:
+            cand = m * desc[j:].sum() / (1 - m * j)
+            if desc[j] <= cand <= desc[j - 1]:
+                level = cand
+                break
+    for (_, mask), gs in zip(masks, g, strict=True):
+        if gs > level:
+            w[mask] *= level / gs * _SHRINK
+    return w
+
+
+def _trim_net(w: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """Shrink the side in excess of the net bound (the other side is kept)."""
+    lo, hi = bounds
+    net = float(w.sum())
+    if net > hi:
+        pos = w > 0
+        w[pos] *= max(1.0 - (net - hi) / float(w[pos].sum()), 0.0) * _SHRINK
+    elif net < lo:
+        neg = w < 0
+        w[neg] *= max(1.0 - (lo - net) / float(-w[neg].sum()), 0.0) * _SHRINK
+    return w
+
+
+def _project_shares(
+    w: np.ndarray, classes: Sequence[str], sectors: Sequence[str], c: PortfolioConstraints
+) -> np.ndarray:
+    """Sector shares and net bound together (``gross_share``), exactly.
+
+    A one-sided net trim can push a sector's share back above its cap, so
+    the two alternate; a last uniform scale toward 0 (which keeps every share)
+    settles any residual net excess.
+    """
+    masks = _sector_masks(classes, sectors) if c.sector_max_share is not None else []
+    share = float(c.sector_max_share or 1.0)
+    lo, hi = c.net_bounds if c.net_bounds is not None else (-np.inf, np.inf)
+    for _ in range(20):
+        if masks:
+            w = _cap_sector_shares(w, masks, share)
+        net = float(w.sum())
+        if lo <= net <= hi:
+            return w
+        w = _trim_net(w, (lo, hi))
+    if masks:
+        w = _cap_sector_shares(w, masks, share)
+    net = float(w.sum())
+    if not lo <= net <= hi:
+        w = w * ((hi if net > 0 else lo) / net * _SHRINK)
+    return w
+
+
 def project(
     w: np.ndarray,
     cov: np.ndarray,
@@ -133,11 +291,12 @@ def project(
     sectors: Sequence[str],
     constraints: PortfolioConstraints,
 ) -> np.ndarray:
-    """Enforce every hard cap in one pass (each step only shrinks the weights).
+    """Enforce every hard cap in one call (each step after the clip only shrinks).
 
     Parameters
     ----------
     w : np.ndarray of shape (n_assets,)
+        Decimal of NAV; modified in place.
     cov : np.ndarray of shape (n_assets, n_assets)
         Annualised covariance of daily returns.
     classes, sectors : sequence of str, length n_assets
@@ -148,27 +307,21 @@ def project(
     np.ndarray of shape (n_assets,)
     """
     c = constraints
-    shrink = 1.0 - 1e-12  # land just inside each cap despite rounding
     w = np.clip(w, -c.max_position, c.max_position)
     for _, mask, cap in _groups(classes, sectors, c):
         g = float(np.abs(w[mask]).sum())
         if g > cap:
-            w[mask] *= cap / g * shrink
+            w[mask] *= cap / g * _SHRINK
     g = float(np.abs(w).sum())
     if g > c.max_gross:
-        w = w * (c.max_gross / g * shrink)
-    if c.net_bounds is not None:
-        lo, hi = c.net_bounds
-        net = float(w.sum())
-        if net > hi:
-            pos = w > 0
-            w[pos] *= max(1.0 - (net - hi) / float(w[pos].sum()), 0.0) * shrink
-        elif net < lo:
-            neg = w < 0
-            w[neg] *= max(1.0 - (lo - net) / float(-w[neg].sum()), 0.0) * shrink
+        w = w * (c.max_gross / g * _SHRINK)
+    if c.class_budget == "gross_share":  # after the gross: trim the net of the book as held
+        w = _project_shares(w, classes, sectors, c)
+    elif c.net_bounds is not None:
+        w = _trim_net(w, c.net_bounds)
     v = _vol(w, cov)
     if v > c.vol_target:
-        w = w * (c.vol_target / v * shrink)
+        w = w * (c.vol_target / v * _SHRINK)
     return w
 
 
@@ -180,15 +333,23 @@ def check_constraints(
     constraints: PortfolioConstraints,
     tol: float = TOL,
 ) -> dict[str, bool]:
-    """Whether each hard cap holds (``True``) for weights ``w``.
+    """Whether each hard cap of the active reading holds (``True``) for ``w``.
 
-    Keys: ``max_position``, ``class:<c>``, ``sector:<s>``, ``max_gross``,
-    ``net_bounds``, ``vol_ceiling``.
+    Keys: ``max_position``, ``class:<c>`` and ``sector:<s>`` (NAV caps under
+    ``nav_cap``; under ``gross_share``, ``sector:<s>`` is the sector's share
+    of the commodity gross and class shares are targets, not checked),
+    ``max_gross``, ``net_bounds``, ``vol_ceiling``.
     """
     c = constraints
     out = {"max_position": bool(np.all(np.abs(w) <= c.max_position + tol))}
     for name, mask, cap in _groups(classes, sectors, c):
         out[name] = bool(np.abs(w[mask]).sum() <= cap + tol)
+    if c.class_budget == "gross_share" and c.sector_max_share is not None:
+        masks = _sector_masks(classes, sectors)
+        m = _sector_share_cap(w, masks, c.sector_max_share)
+        com = float(sum(np.abs(w[mask]).sum() for _, mask in masks))
+        for name, mask in masks:
+            out[name] = bool(np.abs(w[mask]).sum() <= m * com + tol)
     out["max_gross"] = bool(np.abs(w).sum() <= c.max_gross + tol)
     if c.net_bounds is not None:
         net = float(w.sum())
@@ -214,6 +375,11 @@ def _binding(
     for name, mask, cap in _groups(classes, sectors, c):
         if np.abs(w[mask]).sum() >= cap * (1 - rel):
             out.append(name)
+    if c.class_budget == "gross_share" and c.sector_max_share is not None:
+        masks = _sector_masks(classes, sectors)
+        m = _sector_share_cap(w, masks, c.sector_max_share)
+        com = float(sum(np.abs(w[mask]).sum() for _, mask in masks))
+        out += [n for n, mask in masks if com > 0 and np.abs(w[mask]).sum() >= m * com * (1 - rel) and m < 1]
     if np.abs(w).sum() >= c.max_gross * (1 - rel):
         out.append("max_gross")
     if c.net_bounds is not None:
@@ -225,6 +391,156 @@ def _binding(
     if _vol(w, cov) >= c.vol_target * (1 - 1e-3):
         out.append("vol_target")
     return out
+
+
+def _risk_weights(
+    signal: np.ndarray,
+    cov: np.ndarray,
+    class_tilt: np.ndarray | None,
+    slow_trend: np.ndarray | None,
+    trend_alignment: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Signals to risk weights ``s_i / sigma_i`` (times the tilt).
+
+    Returns ``(w, s, cov, ok)``: weights and clipped, trend-aligned signals of
+    shape (n_assets,); the covariance with non-investable rows zeroed; the
+    investable mask.
+    """
+    n = len(signal)
+    var = np.diag(cov).astype("float64") if n else np.zeros(0)
+    ok = np.isfinite(signal) & np.isfinite(var) & (var > 0)
+    cov = np.where(np.outer(ok, ok), np.nan_to_num(cov), 0.0)
+    s = np.where(ok, np.nan_to_num(signal), 0.0).clip(-1.0, 1.0)
+    if slow_trend is not None:
+        st = np.sign(np.nan_to_num(slow_trend))
+        against = (np.sign(s) * st) < 0
+        s = np.where(against, s * trend_alignment, s)
+    sigma = np.sqrt(np.where(ok, var, 1.0))
+    w = np.where(ok, s / sigma, 0.0)
+    if class_tilt is not None:
+        w = w * np.where(np.isfinite(class_tilt), class_tilt, 1.0)
+    return w, s, cov, ok
+
+
+def _raise_inactive(w: np.ndarray, s: np.ndarray, cls: np.ndarray, c: PortfolioConstraints) -> np.ndarray:
+    """Minimum active classes: raise inactive classes with a signal to ``1.25 x min_class_share``."""
+    if c.min_active_classes <= 0 or np.abs(w).sum() <= 0:
+        return w
+    active = _active_classes(w, cls, c.min_class_share)
+    need = c.min_active_classes - len(active)
+    if need <= 0:
+        return w
+    candidates = [
+        k
+        for k in dict.fromkeys(cls)
+        if k not in active and np.abs(w[cls == k]).sum() > 0 and c.class_caps.get(str(k), 1.0) > 0
+    ]
+    candidates.sort(key=lambda k: -float(np.abs(s[cls == k]).sum()))
+    d = min(1.25 * c.min_class_share, 0.99)
+    for k in candidates[:need]:
+        mask = cls == k
+        g_c = float(np.abs(w[mask]).sum())
+        rest = float(np.abs(w).sum()) - g_c
+        w[mask] *= d * rest / (1 - d) / g_c
+    return w
+
+
+def _allocate_shares(
+    w: np.ndarray, cls: np.ndarray, c: PortfolioConstraints, class_tilt: np.ndarray | None
+) -> tuple[np.ndarray, dict[str, float]]:
+    """``gross_share``: rescale each class to its share of the gross.
+
+    ``w`` of shape (n_assets,). A budgeted class's share is its budget times
+    its mean tilt (a uniform tilt within the class would otherwise cancel),
+    normalised over the budgeted classes holding weight; unbudgeted classes
+    keep their share. Returns the weights (gross unchanged) and the shares.
+    """
+    a = np.abs(w)
+    gross = float(a.sum())
+    if gross <= 0:
+        return w, {}
+    held = {str(k): float(a[cls == k].sum()) for k in dict.fromkeys(cls) if a[cls == k].sum() > 0}
+    free = {k: g / gross for k, g in held.items() if k not in c.class_caps}
+    raw = {k: float(c.class_caps[k]) for k in held if k in c.class_caps}
+    if class_tilt is not None:
+        tilt = np.where(np.isfinite(class_tilt), class_tilt, 1.0)
+        raw = {k: b * float(tilt[(cls == k) & (a > 0)].mean()) for k, b in raw.items()}
+    total = sum(raw.values())
+    room = 1.0 - sum(free.values())
+    shares = dict(free)
+    shares.update({k: room * b / total if total > 0 else 0.0 for k, b in raw.items()})
+    out = w.copy()
+    for k, share in shares.items():
+        out[cls == k] *= share * gross / held[k]
+    return out, shares
+
+
+def _scale_to_target(
+    w: np.ndarray,
+    cov: np.ndarray,
+    classes: Sequence[str],
+    sectors: Sequence[str],
+    c: PortfolioConstraints,
+    max_iter: int,
+) -> np.ndarray:
+    """Scale up toward the vol target and project, until met or stalled."""
+    w = project(w.copy(), cov, classes, sectors, c)
+    for _ in range(max_iter):
+        v = _vol(w, cov)
+        if v <= 0 or v >= c.vol_target * (1 - 1e-4):
+            break
+        w_new = project(w * (c.vol_target / v), cov, classes, sectors, c)
+        if _vol(w_new, cov) <= v * (1 + 1e-6):
+            w = w_new
+            break
+        w = w_new
+    return w
+
+
+def _diagnose(
+    w: np.ndarray,
+    cov: np.ndarray,
+    s: np.ndarray,
+    ok: np.ndarray,
+    cls: np.ndarray,
+    binding: list[str],
+    c: PortfolioConstraints,
+) -> tuple[list[str], list[str]]:
+    """Targets missed (``unmet``) and why, in words (``notes``)."""
+    unmet: list[str] = []
+    notes: list[str] = []
+    vol = _vol(w, cov)
+    if vol < c.vol_target * (1 - 1e-3):
+        unmet.append("vol_target")
+        caps = [b for b in binding if b != "vol_target"]
+        if not np.any(w != 0):
+            notes.append("vol target not met: no investable signal")
+        else:
+            total = sum(c.class_caps.get(str(k), np.inf) for k in dict.fromkeys(cls[ok]))
+            notes.append(
+                f"vol target {c.vol_target:.1%} not met (ex ante {vol:.1%}): it cannot be met together "
+                f"with {', '.join(caps) or 'the signals (too few)'}"
+                + (
+                    f" (class caps sum to {total:.2f} gross)"
+                    if np.isfinite(total) and c.class_budget == "nav_cap"
+                    else ""
+                )
+            )
+    if c.min_active_classes > 0:
+        active = _active_classes(w, cls, c.min_class_share)
+        if len(active) < c.min_active_classes:
+            unmet.append("min_active_classes")
+            with_signal = sorted({str(k) for k in cls[ok & (s != 0)]})
+            notes.append(
+                f"min_active_classes {c.min_active_classes} not met: {len(active)} active "
+                f"({', '.join(active) or 'none'}); classes with a signal: {', '.join(with_signal) or 'none'}"
+                + (
+                    "; the net bound or caps trimmed the rest"
+                    if len(with_signal) >= c.min_active_classes
+                    else ""
+                )
+            )
+    return unmet, notes
 
 
 def construct_weights(
@@ -246,10 +562,11 @@ def construct_weights(
     ``trend_alignment``; (2) risk weights ``s_i / sigma_i`` (each unit of
     signal brings the same vol) times the class tilt; (3) minimum active
     classes: inactive classes with a signal are raised to ``1.25 x
-    min_class_share`` of the gross; (4) scaled to the vol target and blended
-    with the static ``benchmark`` allocation; (5) scale up to the vol target
-    and :func:`project`, repeatedly, until the vol target is met or no
-    progress is made.
+    min_class_share`` of the gross; (4) ``gross_share`` only: each class is
+    rescaled to its budget's share of the gross; (5) scaled to the vol target
+    and blended with the static ``benchmark`` allocation; (6) scale up to the
+    vol target and :func:`project`, repeatedly, until the vol target is met
+    or no progress is made.
 
     Parameters
     ----------
@@ -262,6 +579,7 @@ def construct_weights(
     constraints : PortfolioConstraints
     class_tilt : np.ndarray of shape (n_assets,), optional
         Multiplier per asset (of its class), e.g. ``1 + 0.25 x score``.
+        Under ``gross_share`` the class's mean tilt multiplies its budget.
     slow_trend : np.ndarray of shape (n_assets,), optional
         Slow causal trend signal; only its sign is used.
     trend_alignment : float, default 1.0
@@ -277,86 +595,26 @@ def construct_weights(
     ConstructionResult
     """
     c = constraints
-    n = len(signal)
     cls = np.asarray(classes, dtype=object)
-    var = np.diag(cov).astype("float64") if n else np.zeros(0)
-    ok = np.isfinite(signal) & np.isfinite(var) & (var > 0)
-    cov = np.where(np.outer(ok, ok), np.nan_to_num(cov), 0.0)
-    s = np.where(ok, np.nan_to_num(signal), 0.0).clip(-1.0, 1.0)
-    if slow_trend is not None:
-        st = np.sign(np.nan_to_num(slow_trend))
-        against = (np.sign(s) * st) < 0
-        s = np.where(against, s * trend_alignment, s)
-    sigma = np.sqrt(np.where(ok, var, 1.0))
-    w = np.where(ok, s / sigma, 0.0)
-    if class_tilt is not None:
-        w = w * np.where(np.isfinite(class_tilt), class_tilt, 1.0)
-    notes: list[str] = []
-
-    # minimum number of active classes: raise inactive classes that have a signal
-    if c.min_active_classes > 0 and np.abs(w).sum() > 0:
-        active = _active_classes(w, cls, c.min_class_share)
-        need = c.min_active_classes - len(active)
-        if need > 0:
-            candidates = [
-                k
-                for k in dict.fromkeys(cls)
-                if k not in active and np.abs(w[cls == k]).sum() > 0 and c.class_caps.get(str(k), 1.0) > 0
-            ]
-            candidates.sort(key=lambda k: -float(np.abs(s[cls == k]).sum()))
-            d = min(1.25 * c.min_class_share, 0.99)
-            for k in candidates[:need]:
-                mask = cls == k
-                g_c = float(np.abs(w[mask]).sum())
-                rest = float(np.abs(w).sum()) - g_c
-                w[mask] *= d * rest / (1 - d) / g_c
-
+    w, s, cov, ok = _risk_weights(signal, cov, class_tilt, slow_trend, trend_alignment)
+    w = _raise_inactive(w, s, cls, c)
+    shares: dict[str, float] = {}
+    if c.class_budget == "gross_share":
+        w, shares = _allocate_shares(w, cls, c, class_tilt)
     v0 = _vol(w, cov)
     if v0 > 0:
         w = w * (c.vol_target / v0)
     if benchmark is not None and benchmark_blend > 0:
         b = np.where(ok, np.nan_to_num(benchmark), 0.0)
         w = (1 - benchmark_blend) * w + benchmark_blend * b
-    w = project(w.copy(), cov, classes, sectors, c)
-    for _ in range(max_iter):
-        v = _vol(w, cov)
-        if v <= 0 or v >= c.vol_target * (1 - 1e-4):
-            break
-        w_new = project(w * (c.vol_target / v), cov, classes, sectors, c)
-        if _vol(w_new, cov) <= v * (1 + 1e-6):
-            w = w_new
-            break
-        w = w_new
-
-    vol = _vol(w, cov)
+    w = _scale_to_target(w, cov, classes, sectors, c, max_iter)
     binding = _binding(w, cov, classes, sectors, c)
-    unmet: list[str] = []
-    if vol < c.vol_target * (1 - 1e-3):
-        unmet.append("vol_target")
-        caps = [b for b in binding if b != "vol_target"]
-        if not np.any(w != 0):
-            notes.append("vol target not met: no investable signal")
-        else:
-            total = sum(c.class_caps.get(str(k), np.inf) for k in dict.fromkeys(cls[ok]))
-            notes.append(
-                f"vol target {c.vol_target:.1%} not met (ex ante {vol:.1%}): it cannot be met together "
-                f"with {', '.join(caps) or 'the signals (too few)'}"
-                + (f" (class caps sum to {total:.2f} gross)" if np.isfinite(total) else "")
-            )
-    if c.min_active_classes > 0:
-        active = _active_classes(w, cls, c.min_class_share)
-        if len(active) < c.min_active_classes:
-            unmet.append("min_active_classes")
-            with_signal = sorted({str(k) for k in cls[ok & (s != 0)]})
-            notes.append(
-                f"min_active_classes {c.min_active_classes} not met: {len(active)} active "
-                f"({', '.join(active) or 'none'}); classes with a signal: {', '.join(with_signal) or 'none'}"
-                + (
-                    "; the net bound or caps trimmed the rest"
-                    if len(with_signal) >= c.min_active_classes
-                    else ""
-                )
-            )
+    unmet, notes = _diagnose(w, cov, s, ok, cls, binding, c)
     return ConstructionResult(
-        weights=w, vol=vol, binding=tuple(binding), unmet=tuple(unmet), message="; ".join(notes)
+        weights=w,
+        vol=_vol(w, cov),
+        binding=tuple(binding),
+        unmet=tuple(unmet),
+        message="; ".join(notes),
+        target_shares=shares,
     )
