@@ -481,8 +481,10 @@ def simulate(
     pre: dict[str, pd.DataFrame] = {}
     for name, tgt in targets.items():
         if isinstance(tgt, pd.DataFrame):
-            tgt = {pd.Timestamp(d): row.to_numpy(dtype="float64") for d, row in tgt.iterrows()}
+            tgt = {pd.Timestamp(str(d)): row.to_numpy(dtype="float64") for d, row in tgt.iterrows()}
         weights[name], pre[name] = hold_weights(tgt, asset_returns.fillna(0.0), drift=drift)
+        if not drift:  # the paper's convention: a trade is the change of the held weight
+            del pre[name]
     return evaluate_weights(
         weights,
         asset_returns,

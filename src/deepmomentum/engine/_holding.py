@@ -75,7 +75,8 @@ def hold_weights(
         Daily simple returns (NaN counted as 0).
     drift : bool, default True
         Let weights drift with prices between rebalances; False holds them
-        constant (an implicit daily top-up that is not charged).
+        constant (an implicit daily top-up that is not charged) and keeps NaN
+        (not held) as given.
 
     Returns
     -------
@@ -85,9 +86,16 @@ def hold_weights(
     if drift:
         return drift_weights(targets, returns)
     index = pd.DatetimeIndex(returns.index)
-    frame = pd.DataFrame(np.nan, index=returns.index, columns=returns.columns)
+    n_days, n = returns.shape
+    rows = np.full((n_days, n), np.nan)
+    is_set = np.zeros(n_days, dtype=bool)
     for d, w in targets.items():
-        frame.iloc[int(index.searchsorted(pd.Timestamp(d)))] = np.nan_to_num(np.asarray(w, dtype="float64"))
-    held = frame.ffill()
-    pre = held.shift(1).fillna(0.0).where(held.notna())
+        t = int(index.searchsorted(pd.Timestamp(d)))
+        rows[t] = np.asarray(w, dtype="float64")  # NaN kept: the asset is not held
+        is_set[t] = True
+    # every day holds the row of the latest rebalance on or before it
+    last = np.maximum.accumulate(np.where(is_set, np.arange(n_days), -1))
+    held_arr = np.where(last[:, None] >= 0, rows[np.maximum(last, 0)], np.nan)
+    held = pd.DataFrame(held_arr, index=returns.index, columns=returns.columns)
+    pre = held.shift(1).where(held.notna())
     return held, pre

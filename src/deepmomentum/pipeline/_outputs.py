@@ -68,9 +68,10 @@ def write_book_outputs(
     folder.write_parquet("weights.parquet", _weights_long(result, schedules))
     cons = pd.DataFrame(records)
     first = next(iter(schedules))
-    reb = schedules[first].merge(
-        cons[cons["strategy"] == first].drop(columns=["rebalance", "strategy"]), on="date", how="left"
-    )
+    reb = schedules[first]
+    if len(cons):  # the constrained book records each construction; vol scaling has none
+        own = cons[cons["strategy"] == first].drop(columns=["rebalance", "strategy"])
+        reb = reb.merge(own, on="date", how="left")
     folder.write_csv("rebalances.csv", reb, index=False)
     folder.write_csv("constraints.csv", cons, index=False)
     if "regime" in ctx.__dict__:  # computed by a stage that used it
