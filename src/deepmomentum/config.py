@@ -237,7 +237,12 @@ class ManagedFuturesConfig(_Strict):
     cov_span: int = Field(63, ge=5, description="EWM span of the covariance, days.")
     class_caps: dict[str, float] = Field(
         {"commodity": 0.2, "bond": 0.2, "equity": 0.3, "fx": 0.1},
-        description="Cap on the gross weight per asset class, decimal of NAV (absent class: no cap).",
+        description="Asset-class budgets, read as class_budget says (absent class: no budget).",
+    )
+    class_budget: Literal["gross_share", "nav_cap"] = Field(
+        "gross_share",
+        description="gross_share: budgets are shares of the book's gross, normalised to sum to 1 "
+        "(the book can reach its vol target); nav_cap: caps on each class's gross, decimal of NAV.",
     )
     max_position: float = Field(0.25, gt=0, description="Cap on |weight| per position.")
     max_gross: float = Field(1.8, gt=0, description="Cap on the gross leverage sum |w|.")

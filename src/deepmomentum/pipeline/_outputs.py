@@ -80,8 +80,12 @@ def write_book_outputs(
     if len(comparison):
         folder.write_csv("comparison.csv", comparison)
     years = max((span[1] - span[0]).days / 365.25, 1e-9)
+    share_cols = [c for c in cons.columns if str(c).startswith("share_")]
+    shares = cons.loc[cons["rebalance"], share_cols] if len(cons) else cons
     folder.write_meta(
         rebalances={"count": len(reb), "per_year": round(len(reb) / years, 2)},
+        # the write-up's objective: commodities >= 20% of the book (mean over rebalance days)
+        class_shares={c.removeprefix("share_"): round(float(shares[c].mean()), 4) for c in share_cols},
         constraints_unmet=_unmet(ctx, cons) if len(cons) and "unmet" in cons else {},
     )
     return comparison, reb

@@ -8,6 +8,7 @@ from deepmomentum.portfolio._construction import (
     ConstructionResult,
     PortfolioConstraints,
     check_constraints,
+    class_shares,
     construct_weights,
     project,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "PortfolioConstraints",
     "VolScaling",
     "check_constraints",
+    "class_shares",
     "class_tilt",
     "comparison_table",
     "constraints_from_config",

@@ -55,16 +55,17 @@ def constraints_from_config(ctx: Context) -> PortfolioConstraints:
 
     mf = ctx.mf
     classes, sectors = _classes(ctx)
-    commodity_cap = mf.class_caps.get("commodity", mf.max_gross)
-    sector_caps = {
-        s: mf.sector_max_share * commodity_cap
-        for s, k in zip(sectors, classes, strict=True)
-        if k == "commodity"
-    }
+    if mf.class_budget == "gross_share":  # sector balance as a share of the class, like the budgets
+        sector: dict[str, Any] = {"sector_max_share": mf.sector_max_share}
+    else:
+        cap = mf.class_caps.get("commodity", mf.max_gross)
+        pairs = zip(sectors, classes, strict=True)
+        sector = {"sector_caps": {s: mf.sector_max_share * cap for s, k in pairs if k == "commodity"}}
     return PortfolioConstraints(
         vol_target=mf.vol_target,
         class_caps=dict(mf.class_caps),
-        sector_caps=sector_caps,
+        class_budget=mf.class_budget,
+        **sector,
         max_position=mf.max_position,
         max_gross=mf.max_gross,
         net_bounds=mf.net_bounds,
@@ -109,7 +110,7 @@ class ConstrainedBook:
         for t in rows:
             res = self._build(ctx, constraints, arrays, covs[t], t, index)
             out.weights[index[t]] = res.weights
-            out.records.append(_record(index[t], res))
+            out.records.append(_record(index[t], res, classes))
         return out
 
     def _build(
@@ -147,8 +148,11 @@ class ConstrainedBook:
         return res
 
 
-def _record(day: pd.Timestamp, res: ConstructionResult) -> dict[str, Any]:
+def _record(day: pd.Timestamp, res: ConstructionResult, classes: list[str]) -> dict[str, Any]:
+    from deepmomentum.portfolio._construction import class_shares
+
     w = res.weights
+    shares = {f"share_{k}": v for k, v in class_shares(w, classes).items()}
     return {
         "date": day,
         "vol_ex_ante": res.vol,
@@ -157,4 +161,5 @@ def _record(day: pd.Timestamp, res: ConstructionResult) -> dict[str, Any]:
         "binding": ";".join(res.binding),
         "unmet": ";".join(res.unmet),
         "message": res.message,
+        **shares,
     }
