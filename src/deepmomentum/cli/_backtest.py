@@ -309,10 +309,10 @@ def register_compare(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     ) -> None:
         """Mean and std of each variant's metrics across run folders (seeds)."""
-        from deepmomentum.run import compare_runs, comparison_label, comparison_markdown
+        from deepmomentum.run import METRICS, METRICS_EX_POST, compare_runs, comparison_label, comparison_markdown
 
         set_output(quiet, as_json)
-        metric_file = "metrics_ex_post.json" if ex_post else "metrics.json"
+        metric_file = METRICS_EX_POST if ex_post else METRICS
         table = compare_runs(run_dirs, metric_file, allow_mixed=allow_mixed)
         if cost_bps:
             keep = tuple(f"@{c:g}bp" for c in _split(cost_bps, float))

@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
         """Write RUN_DIR/report.html: a self-contained tearsheet that opens offline."""
         from deepmomentum.cli._tables import metrics_json
         from deepmomentum.report import build_report, load_run, summary_table
+        from deepmomentum.run import FIGURES_DIR
 
         state.quiet = quiet or as_json
         t0 = time.perf_counter()
@@ -70,4 +71,4 @@ def register(app: typer.Typer) -> None:
         label = " (SYNTHETIC data)" if run.synthetic else ""
         console.print(f"wrote {path} ({size:.1f} MiB, {elapsed:.1f} s){label}", highlight=False)
         if png:
-            console.print(f"figures: {path.parent / 'figures'}", highlight=False)
+            console.print(f"figures: {path.parent / FIGURES_DIR}", highlight=False)

@@ -13,15 +13,16 @@ from deepmomentum.report._analysis import Analysis
 from deepmomentum.report._headline import DEFAULT_COST_BPS, default_variant, headline
 from deepmomentum.report._html import render_html
 from deepmomentum.report._load import RunData, load_run
+from deepmomentum.run._layout import FIGURES_DIR, REPORT, RETURNS
 
 __all__ = ["REPORT_NAME", "build_report", "summary_table"]
 
-REPORT_NAME = "report.html"
+REPORT_NAME = REPORT
 
 
 def _check_variants(run: RunData) -> None:
     if not run.variants:
-        raise DataError("no strategy variant column after 'date'", path=run.path / "returns.csv")
+        raise DataError("no strategy variant column after 'date'", path=run.path / RETURNS)
 
 
 def summary_table(run: RunData | str | Path) -> pd.DataFrame:
@@ -81,5 +82,5 @@ def build_report(
     if png:
         from deepmomentum.report._png import write_pngs
 
-        write_pngs(an, run.path / "figures", "SYNTHETIC DATA - " if run.synthetic else "", head.cost)
+        write_pngs(an, run.path / FIGURES_DIR, "SYNTHETIC DATA - " if run.synthetic else "", head.cost)
     return target

@@ -22,6 +22,7 @@ from deepmomentum.report import _figures_risk as rfigs
 from deepmomentum.report._analysis import Analysis
 from deepmomentum.report._headline import Headline
 from deepmomentum.report._sections import drawdowns_html, headline_html, risk_html, signed_cell
+from deepmomentum.run import _layout as layout
 
 __all__ = ["SECTIONS", "render_html"]
 
@@ -186,7 +187,7 @@ _HOW: dict[str, str] = {
     ),
     "exposure": (
         "Monthly average exposure of <span class='variant-name'></span> by asset class, from "
-        "positions.parquet and universe.csv. Gross (top, stacked) is Σ|w| / N of the class, "
+        f"{layout.POSITIONS} and {layout.UNIVERSE}. Gross (top, stacked) is Σ|w| / N of the class, "
         "net (bottom) is Σw / N (long minus short), where w are the vol-scaled weights and "
         "N the number of assets held that day; the stack's total is the portfolio's gross leverage."
     ),
@@ -423,7 +424,7 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
     # --- exposure
     no_pos = _variant_notes(
         variants,
-        lambda v: None if run.strategy_of(v) else f"positions.parquet has no positions for {v}.",
+        lambda v: None if run.strategy_of(v) else f"{layout.POSITIONS} has no positions for {v}.",
         default,
     )
     parts.append(
@@ -449,7 +450,7 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
     # --- contribution
     if run.asset_returns is None:
         body = _absent(
-            "asset_returns.parquet",
+            layout.ASSET_RETURNS,
             "the return contribution per asset cannot be computed without the assets' returns. "
             "Shown instead: each asset's share of the average gross exposure mean_t(|w_t| / N_t), "
             "which says where the risk budget went, not what it earned.",
@@ -469,7 +470,7 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
 
     # --- walk-forward
     if run.windows is None:
-        body = _absent("models/windows.csv", "not a walk-forward (ML) run.")
+        body = _absent(layout.WINDOWS, "not a walk-forward (ML) run.")
     else:
         body = (
             "<p class='how'>Each walk-forward window: the model is trained on the training span, "
@@ -480,10 +481,10 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
     parts.append(_section("walk-forward", "Walk-forward windows", body))
 
     if run.trials is None:
-        body = _absent("models/trials.csv", "no hyperparameter search in this run.")
+        body = _absent(layout.TRIALS, "no hyperparameter search in this run.")
     else:
         body = (
-            "<p class='how'>One row per hyperparameter trial (models/trials.csv); the objective is "
+            f"<p class='how'>One row per hyperparameter trial ({layout.TRIALS}); the objective is "
             "measured on the validation span of its window.</p>"
             + _figure_div(figs.trials_figure(an), "fig-trials")
             + _frame_table(run.trials, table_id="trials-table")
@@ -492,9 +493,9 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
 
     # --- quality
     if run.quality is None:
-        body = _absent("quality.csv", "no data-quality findings were recorded.")
+        body = _absent(layout.QUALITY, "no data-quality findings were recorded.")
     elif run.quality.empty:
-        body = "<p class='how'>quality.csv is empty: no findings.</p>"
+        body = f"<p class='how'>{layout.QUALITY} is empty: no findings.</p>"
     else:
         q = run.quality
         keys = [c for c in ("check", "action") if c in q.columns]
@@ -525,7 +526,7 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
     parts.append(
         _section(
             "versions",
-            "Versions and run metadata (meta.json)",
+            f"Versions and run metadata ({layout.META})",
             "<h3>Package versions</h3>"
             + _kv_table(_flatten(versions or {}), "versions-table")
             + "<h3>Run</h3>"

@@ -1,13 +1,13 @@
 """Read a run folder (``docs/run-folder.md``) into a :class:`RunData`.
 
-Only this module knows the file names and formats of the contract; the rest
-of the report works on the frames it returns. Every problem raises
+Only this module reads the files of the contract (their names and schemas come
+from :mod:`deepmomentum.run._layout`); the rest of the report works on the
+frames it returns. Every problem raises
 :class:`~deepmomentum.exceptions.DataError` naming the file at fault.
 """
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,14 +18,18 @@ from typing import Any
 import pandas as pd
 
 from deepmomentum.exceptions import DataError
+from deepmomentum.run import _layout as layout
+from deepmomentum.run._layout import read_json_object, read_metrics
 
 __all__ = ["REFERENCE_SYMBOL", "RunData", "load_run"]
 
 #: Benchmark column used as the reference for ``corr_ref``.
 REFERENCE_SYMBOL = "SPY"
 
-_POSITION_COLUMNS = ("date", "symbol", "strategy", "weight")
-_ASSET_RETURN_COLUMNS = ("date", "symbol", "return")
+_POSITION_KEEP = layout.run_file(layout.POSITIONS).columns
+# ``signal`` may be absent: folders written before it was recorded lack it.
+_POSITION_COLUMNS = tuple(c for c in _POSITION_KEEP if c != "signal")
+_ASSET_RETURN_COLUMNS = layout.run_file(layout.ASSET_RETURNS).columns
 
 
 @dataclass(frozen=True)
@@ -144,16 +148,6 @@ def _optional(path: Path, name: str) -> Path | None:
     return target if target.is_file() else None
 
 
-def _read_json(file: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"not valid JSON ({exc}); rerun the command that wrote it", path=file) from None
-    if not isinstance(data, dict):
-        raise DataError("expected a JSON object at the top level", path=file)
-    return data
-
-
 def _check_columns(frame: pd.DataFrame, columns: Sequence[str], file: Path) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -214,7 +208,7 @@ def _read_parquet(file: Path, columns: Sequence[str]) -> pd.DataFrame:
 
 def _read_positions(file: Path) -> pd.DataFrame:
     frame = _read_parquet(file, _POSITION_COLUMNS)
-    keep = [c for c in ("date", "symbol", "strategy", "signal", "weight") if c in frame.columns]
+    keep = [c for c in _POSITION_KEEP if c in frame.columns]
     frame = frame[keep].copy()
     frame["date"] = _parse_dates(frame["date"], file)
     frame["symbol"] = frame["symbol"].astype(str)
@@ -239,16 +233,6 @@ def _read_asset_returns(file: Path) -> pd.DataFrame:
     wide = long.pivot(index="date", columns="symbol", values="return").sort_index()
     wide.columns.name = None
     return wide
-
-
-def _read_metrics(file: Path) -> dict[str, dict[str, Any]]:
-    data = _read_json(file)
-    out: dict[str, dict[str, Any]] = {}
-    for variant, values in data.items():
-        if not isinstance(values, dict):
-            raise DataError(f"entry {variant!r} is not an object of measures", path=file)
-        out[str(variant)] = values
-    return out
 
 
 def _read_table(file: Path | None) -> pd.DataFrame | None:
@@ -287,24 +271,24 @@ def load_run(run_dir: str | Path) -> RunData:
             "run folder not found (give the folder a backtest wrote, e.g. runs/demo-...)", path=path
         )
 
-    config_file = _require(path, "config.toml")
+    config_file = _require(path, layout.CONFIG)
     try:
         config_text = config_file.read_text(encoding="utf-8")
         config = tomllib.loads(config_text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DataError(f"not valid TOML ({exc})", path=config_file) from None
 
-    meta = _read_json(_require(path, "meta.json"))
-    returns = _read_series_csv(_require(path, "returns.csv"))
-    ex_post_file = _optional(path, "returns_ex_post.csv")
+    meta = read_json_object(_require(path, layout.META))
+    returns = _read_series_csv(_require(path, layout.RETURNS))
+    ex_post_file = _optional(path, layout.RETURNS_EX_POST)
     returns_ex_post = _read_series_csv(ex_post_file) if ex_post_file else None
-    bench_file = _optional(path, "benchmarks.csv")
+    bench_file = _optional(path, layout.BENCHMARKS)
     benchmarks = _read_series_csv(bench_file, require_columns=False) if bench_file else None
     if benchmarks is not None and benchmarks.shape[1] == 0:
         benchmarks = None
-    positions = _read_positions(_require(path, "positions.parquet"))
-    metrics = _read_metrics(_require(path, "metrics.json"))
-    universe_file = _require(path, "universe.csv")
+    positions = _read_positions(_require(path, layout.POSITIONS))
+    metrics = read_metrics(_require(path, layout.METRICS))
+    universe_file = _require(path, layout.UNIVERSE)
     universe = _read_csv(universe_file)
     _check_columns(universe, ["symbol", "asset_class"], universe_file)
     universe["symbol"] = universe["symbol"].astype(str)
@@ -312,7 +296,7 @@ def load_run(run_dir: str | Path) -> RunData:
         dup = universe.loc[universe["symbol"].duplicated(), "symbol"].iloc[0]
         raise DataError(f"symbol {dup!r} appears twice", path=universe_file)
 
-    ar_file = _optional(path, "asset_returns.parquet")
+    ar_file = _optional(path, layout.ASSET_RETURNS)
     return RunData(
         path=path,
         config=config,
@@ -325,7 +309,7 @@ def load_run(run_dir: str | Path) -> RunData:
         metrics=metrics,
         universe=universe,
         asset_returns=_read_asset_returns(ar_file) if ar_file else None,
-        windows=_read_table(_optional(path, "models/windows.csv")),
-        trials=_read_table(_optional(path, "models/trials.csv")),
-        quality=_read_table(_optional(path, "quality.csv")),
+        windows=_read_table(_optional(path, layout.WINDOWS)),
+        trials=_read_table(_optional(path, layout.TRIALS)),
+        quality=_read_table(_optional(path, layout.QUALITY)),
     )

@@ -17,11 +17,13 @@ from deepmomentum.report._analysis import Analysis, parse_variant
 from deepmomentum.report._axes import log_ticks, percent_axis
 from deepmomentum.report._figures import style_for
 from deepmomentum.report._figures_risk import VOL_TARGET
+from deepmomentum.run._layout import FIGURE_NAMES
 
 __all__ = ["PNG_NAMES", "write_pngs"]
 
 #: File names written into ``RUN_DIR/figures/``.
-PNG_NAMES = ("equity.png", "drawdowns.png", "rolling_sharpe.png", "sharpe_vs_cost.png")
+PNG_NAMES = FIGURE_NAMES
+EQUITY, DRAWDOWNS, ROLLING_SHARPE, SHARPE_VS_COST = FIGURE_NAMES
 
 
 def _pyplot() -> Any:
@@ -116,21 +118,21 @@ def write_pngs(an: Analysis, folder: Path, title_prefix: str = "", cost: float |
     ref = [an.run.reference_name] if an.run.reference_name else []
     specs = (
         (
-            "equity.png",
+            EQUITY,
             _at_cost(an.vol_matched_wealth(VOL_TARGET), cost, bench),
             f"Equity curves{at}, ex post vol-matched to {VOL_TARGET:.0%}: not implementable (log scale)",
         ),
-        ("drawdowns.png", _at_cost(an.drawdowns(), cost, ref), f"Drawdowns{at}"),
-        ("rolling_sharpe.png", _at_cost(an.rolling_sharpe(), cost, ref), f"Rolling 1-year Sharpe{at}"),
+        (DRAWDOWNS, _at_cost(an.drawdowns(), cost, ref), f"Drawdowns{at}"),
+        (ROLLING_SHARPE, _at_cost(an.rolling_sharpe(), cost, ref), f"Rolling 1-year Sharpe{at}"),
     )
     written: list[Path] = []
     for name, frame, title in specs:
         fig, ax = plt.subplots(figsize=(11, 5))
         try:
             _lines(ax, frame, styles)
-            if name == "equity.png":
+            if name == EQUITY:
                 _log_axis(ax, frame, plt)
-            if name == "drawdowns.png":
+            if name == DRAWDOWNS:
                 fmt = percent_axis(frame.to_numpy())["tickformat"]
                 ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _, f=fmt: format(y, str(f)[1:])))
             _finish(fig, ax, title_prefix + title, folder / name)
@@ -146,8 +148,8 @@ def write_pngs(an: Analysis, folder: Path, title_prefix: str = "", cost: float |
         ax.axhline(0.0, color="grey", linewidth=0.8)
         ax.set_xlabel("cost per unit of traded notional (bp)")
         ax.set_ylabel("Sharpe ratio (net)")
-        _finish(fig, ax, title_prefix + "Sharpe ratio against cost", folder / "sharpe_vs_cost.png")
+        _finish(fig, ax, title_prefix + "Sharpe ratio against cost", folder / SHARPE_VS_COST)
     finally:
         plt.close(fig)
-    written.append(folder / "sharpe_vs_cost.png")
+    written.append(folder / SHARPE_VS_COST)
     return written

@@ -8,7 +8,6 @@ allows a mixed comparison, which is then labelled as such.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from deepmomentum.exceptions import DataError
+from deepmomentum.run._layout import META, METRICS, read_json_object, read_metrics
 
 __all__ = [
     "RunSummary",
@@ -55,26 +55,18 @@ class RunSummary:
     variants: tuple[str, ...]
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"cannot parse ({exc}); the file is damaged: rerun that run", path) from None
-
-
-def _metrics(run_dir: Path, metric_file: str) -> dict[str, Any]:
+def _metrics(run_dir: Path, metric_file: str) -> dict[str, dict[str, Any]]:
     path = run_dir / metric_file
     if not path.is_file():
         raise DataError(f"no {metric_file}; is this a finished run folder?", run_dir)
-    data: dict[str, Any] = _read_json(path)
-    return data
+    return read_metrics(path)
 
 
-def summarise_run(run_dir: str | Path, metric_file: str = "metrics.json") -> RunSummary:
+def summarise_run(run_dir: str | Path, metric_file: str = METRICS) -> RunSummary:
     """Read the facts that :func:`compare_runs` checks from a finished run folder."""
     run_dir = Path(run_dir)
     metrics = _metrics(run_dir, metric_file)
-    meta = _read_json(run_dir / "meta.json") if (run_dir / "meta.json").is_file() else {}
+    meta = read_json_object(run_dir / META) if (run_dir / META).is_file() else {}
     data = meta.get("data") or {}
     span = meta.get("span") or {}
     return RunSummary(
@@ -111,7 +103,7 @@ def run_differences(runs: Sequence[RunSummary]) -> list[str]:
 
 
 def compare_runs(
-    run_dirs: Sequence[str | Path], metric_file: str = "metrics.json", allow_mixed: bool = False
+    run_dirs: Sequence[str | Path], metric_file: str = METRICS, allow_mixed: bool = False
 ) -> pd.DataFrame:
     """Mean and std (ddof=1) of every metric of every variant across runs.
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from deepmomentum._io import atomic_path as _atomic_path
 from deepmomentum._io import atomic_write_bytes, atomic_write_text, free_sibling
+from deepmomentum.run._layout import CONFIG, META, MODELS_DIR, RUN_LOG
 
 __all__ = [
     "RUN_KINDS",
@@ -45,7 +46,7 @@ _KIND_LABEL = {
     "managed_futures": "managed-futures run (`deepmomentum run`)",
 }
 # Files a run writes before it has produced anything: a failed run holding only these left nothing of value.
-_BOOKKEEPING = frozenset({"run.log", "config.toml", "meta.json"})
+_BOOKKEEPING = frozenset({RUN_LOG, CONFIG, META})
 
 
 def utc_now() -> str:
@@ -102,7 +103,7 @@ def recorded_kind(path: Path) -> str | None:
     Folders written before ``kind`` was recorded are read from ``meta.json``'s
     ``command`` / ``pipeline`` or, failing that, from ``config.toml``'s tables.
     """
-    meta_path, cfg_path = path / "meta.json", path / "config.toml"
+    meta_path, cfg_path = path / META, path / CONFIG
     meta: dict[str, Any] = {}
     with contextlib.suppress(OSError, ValueError):
         meta = json.loads(meta_path.read_text())
@@ -110,7 +111,7 @@ def recorded_kind(path: Path) -> str | None:
         return str(meta["kind"])
     if meta.get("pipeline") == "managed_futures":
         return "managed_futures"
-    if meta.get("command") in ("backtest", "demo") and not (path / "models").is_dir():
+    if meta.get("command") in ("backtest", "demo") and not (path / MODELS_DIR).is_dir():
         return "backtest"
     raw: dict[str, Any] | None = None
     with contextlib.suppress(OSError, ValueError):
@@ -286,17 +287,17 @@ class RunFolder:
         """Write the resolved configuration as ``config.toml``."""
         from deepmomentum.config import dump_config
 
-        return self.write_text("config.toml", dump_config(cfg))
+        return self.write_text(CONFIG, dump_config(cfg))
 
     def write_meta(self, **fields: Any) -> Path:
         """Merge ``fields`` into ``meta.json`` (versions are always recorded)."""
         meta: dict[str, Any] = {}
-        if (self.path / "meta.json").is_file():
-            meta = self.read_json("meta.json")
+        if (self.path / META).is_file():
+            meta = self.read_json(META)
         meta.setdefault("versions", package_versions())
         meta.setdefault("package_version", meta["versions"].get("deepmomentum", "unknown"))
         meta.update(fields)
-        return self.write_json("meta.json", meta)
+        return self.write_json(META, meta)
 
     def check_same_config(self, cfg: BaseModel, volatile: tuple[str, ...] = ()) -> None:
         """Refuse to continue a run whose recorded ``config.toml`` differs from ``cfg``.
@@ -317,7 +318,7 @@ class RunFolder:
         from deepmomentum.config import to_toml_dict
         from deepmomentum.exceptions import ConfigError
 
-        path = self.path / "config.toml"
+        path = self.path / CONFIG
         if not path.is_file():
             return
         old = _flatten(tomllib.loads(path.read_text()))
@@ -336,9 +337,9 @@ class RunFolder:
         """Refuse to continue a run whose recorded data fingerprint differs."""
         from deepmomentum.exceptions import ConfigError
 
-        if not (self.path / "meta.json").is_file():
+        if not (self.path / META).is_file():
             return
-        old = (self.read_json("meta.json").get("data") or {}).get("fingerprint")
+        old = (self.read_json(META).get("data") or {}).get("fingerprint")
         if old is not None and old != fingerprint:
             raise ConfigError(
                 f"{self.path} holds a run on other data (price fingerprint {old[:12]}..., now "
@@ -350,7 +351,7 @@ class RunFolder:
         """Send the package's log records to ``run.log`` (appending, so resumes keep history)."""
         logger = logging.getLogger(LOGGER_NAME)
         logger.setLevel(min(logger.level or level, level))
-        handler = logging.FileHandler(self.path / "run.log", encoding="utf-8")
+        handler = logging.FileHandler(self.path / RUN_LOG, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.setLevel(level)
         logger.addHandler(handler)
