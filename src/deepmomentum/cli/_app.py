@@ -29,10 +29,11 @@ def _root(
 
 def _register() -> None:
     # Imported here so that each command module can import `app` helpers freely.
-    from deepmomentum.cli import _backtest, _data, _report, _run
+    from deepmomentum.cli import _backtest, _data, _report, _run, _signal
 
     _backtest.register(app)
     _run.register(app)
+    _signal.register(app)
     _report.register(app)
     _backtest.register_compare(app)
     _data.register(app)

@@ -72,6 +72,24 @@ class MarketData:
         h.update(np.ascontiguousarray(self.prices.to_numpy(dtype="float64")).tobytes())
         return h.hexdigest()
 
+    def prefix_fingerprints(self, end: str | pd.Timestamp | None = None) -> dict[str, dict[str, str]]:
+        """Per symbol and calendar year, a short hash of the prices dated <= ``end``.
+
+        A run records them so that data which only appends days can extend it:
+        the old years hash the same, and a change is located to a symbol and year.
+        """
+        prices = self.prices if end is None else self.prices.loc[: pd.Timestamp(end)]
+        years = pd.DatetimeIndex(prices.index).year
+        out: dict[str, dict[str, str]] = {}
+        for sym in prices.columns:
+            col = prices[sym]
+            out[str(sym)] = {}
+            for year, part in col.groupby(years):
+                h = hashlib.sha256(pd.DatetimeIndex(part.index).asi8.tobytes())
+                h.update(np.ascontiguousarray(part.to_numpy(dtype="float64")).tobytes())
+                out[str(sym)][str(year)] = h.hexdigest()[:12]
+        return out
+
     def meta(self) -> dict[str, object]:
         """What ``meta.json`` records about the data: source, label, fingerprint, span, counts."""
         return {
@@ -83,6 +101,7 @@ class MarketData:
             "last_date": str(self.prices.index[-1].date()),
             "n_instruments": len(self.universe),
             "n_tradable": len(self.universe.tradable),
+            "prefix": self.prefix_fingerprints(),
         }
 
     def describe(self) -> str:

@@ -12,11 +12,13 @@ from deepmomentum.pipeline._stages import Context, PortfolioStage, RebalanceStag
 __all__ = [
     "Composition",
     "Context",
+    "NextTargets",
     "PortfolioStage",
     "RebalanceStage",
     "SignalStage",
     "Targets",
     "compose",
+    "next_targets",
     "run_pipeline",
 ]
 
@@ -27,6 +29,10 @@ def __getattr__(name: str) -> object:
         from deepmomentum.pipeline import _compose
 
         return getattr(_compose, name)
+    if name in ("NextTargets", "next_targets"):
+        from deepmomentum.pipeline import _signal
+
+        return getattr(_signal, name)
     if name == "run_pipeline":
         from deepmomentum.pipeline._run import run_pipeline
 

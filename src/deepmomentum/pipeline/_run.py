@@ -109,7 +109,7 @@ def run_pipeline(
     with folder.recording():
         folder.write_config(cfg)
         data = load_market_logged(cfg.data, data)
-        folder.check_same_data(data.fingerprint())
+        folder.check_same_data(data.fingerprint(), data)
         ctx = Context(cfg, data, folder, executor, progress or (lambda *a, **k: None), storage)
         ctx.storage = storage or cfg.training.storage
         meta = {"kind": comp.kind, "command": "run", "stages": comp.describe(), "seed": cfg.seed}

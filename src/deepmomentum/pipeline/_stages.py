@@ -46,6 +46,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
 
     @property
+    max_windows: int | None = None  # signal: the run's trained windows only (see make_windows)
     def mf(self) -> ManagedFuturesConfig:
         """The ``[managed_futures]`` table (the config validator guarantees it where needed)."""
         if self.cfg.managed_futures is None:

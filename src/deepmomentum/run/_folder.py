@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel
@@ -24,6 +24,9 @@ from pydantic import BaseModel
 from deepmomentum._io import atomic_path as _atomic_path
 from deepmomentum._io import atomic_write_bytes, atomic_write_text, free_sibling
 from deepmomentum.run._layout import CONFIG, META, MODELS_DIR, RUN_LOG
+
+if TYPE_CHECKING:
+    from deepmomentum.data import MarketData
 
 __all__ = [
     "RUN_KINDS",
@@ -333,19 +336,37 @@ class RunFolder:
                 f"{self.path} to continue that run unchanged, or --force to replace it"
             )
 
-    def check_same_data(self, fingerprint: str) -> None:
-        """Refuse to continue a run whose recorded data fingerprint differs."""
+    def check_same_data(self, fingerprint: str, data: MarketData | None = None) -> None:
+        """Refuse to continue a run on other data, unless ``data`` only appends days.
+
+        With ``data``, prices that match the recorded ones up to the recorded
+        last date (same per-symbol, per-year hashes) and go on after it extend
+        the run: finished windows are read back, new days predicted or trained.
+        """
         from deepmomentum.exceptions import ConfigError
 
         if not (self.path / META).is_file():
             return
-        old = (self.read_json(META).get("data") or {}).get("fingerprint")
-        if old is not None and old != fingerprint:
-            raise ConfigError(
-                f"{self.path} holds a run on other data (price fingerprint {old[:12]}..., now "
-                f"{fingerprint[:12]}...); its finished models would be reused for the wrong data. "
-                f"Use a new --out such as {free_sibling(self.path)}, or --force to replace it"
+        recorded = self.read_json(META).get("data") or {}
+        old = recorded.get("fingerprint")
+        if old is None or old == fingerprint:
+            return
+        why = f"price fingerprint {old[:12]}..., now {fingerprint[:12]}..."
+        if data is not None and recorded.get("prefix") and recorded.get("last_date"):
+            end, new_end = recorded["last_date"], str(data.prices.index[-1].date())
+            diff = _first_difference(recorded["prefix"], data.prefix_fingerprints(end))
+            if diff is None and new_end > end:
+                logging.getLogger(LOGGER_NAME).info("extending the run from %s to %s", end, new_end)
+                return
+            why = (
+                f"the prices of {diff[0]} dated in {diff[1]} differ from the run's"
+                if diff is not None
+                else f"the data ends {new_end}, not after the run's {end}"
             )
+        raise ConfigError(
+            f"{self.path} holds a run on other data ({why}); its finished models would be reused "
+            f"for the wrong data. Use a new --out such as {free_sibling(self.path)}, or --force to replace it"
+        )
 
     def start_log(self, level: int = logging.INFO) -> logging.Logger:
         """Send the package's log records to ``run.log`` (appending, so resumes keep history)."""
@@ -364,6 +385,18 @@ class RunFolder:
             logging.getLogger(LOGGER_NAME).removeHandler(self._log_handler)
             self._log_handler.close()
             self._log_handler = None
+
+
+def _first_difference(
+    old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]
+) -> tuple[str, str] | None:
+    """The first (symbol, year) whose recorded prefix hash differs; None when all match."""
+    for sym in sorted(set(old) | set(new)):
+        a, b = old.get(sym, {}), new.get(sym, {})
+        for year in sorted(set(a) | set(b)):
+            if a.get(year) != b.get(year):
+                return sym, year
+    return None
 
 
 def _clear(path: Path) -> None:

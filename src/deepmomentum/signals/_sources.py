@@ -136,9 +136,12 @@ class DmnSignal:
             )
             res = walk_forward(
                 variant, panels[lags], t, ctx.folder.path, cfg.seed, executor, ctx.progress,
-                ctx.storage,
+                ctx.storage, max_windows=ctx.max_windows,
             )  # fmt: skip
-            log.info("%s: %d tasks trained, %d reused", variant.name, res.trained, res.reused)
+            log.info(
+                "%s: %d tasks trained, %d reused (%d predicted new days)",
+                *(variant.name, res.trained, res.reused, res.extended),
+            )
             positions[variant.name] = res.positions
             windows.append(res.windows)
             trials.append(res.trials)
@@ -256,7 +259,17 @@ def _trend_model(ctx: Context) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     )
     executor = ctx.executor or make_executor("local", cfg.training.jobs)
     wf = trend_walk_forward(
-        panel, params, cfg.training, ctx.folder.path, cfg.seed, executor, mf.seeds, ctx.progress
+        panel,
+        params,
+        cfg.training,
+        ctx.folder.path,
+        cfg.seed,
+        executor,
+        mf.seeds,
+        ctx.progress,
+        max_windows=ctx.max_windows,
     )
-    log.info("trend model: %d tasks trained, %d reused", wf.trained, wf.reused)
+    log.info(
+        "trend model: %d tasks trained, %d reused (%d predicted new days)", wf.trained, wf.reused, wf.extended
+    )
     return ml_signal(wf.probability, wf.magnitude, mf.signal_span), {"models/windows.csv": wf.windows}

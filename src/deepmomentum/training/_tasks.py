@@ -79,6 +79,39 @@ def _done(folder: Path) -> dict[str, Any] | None:
     return result
 
 
+def _extend_positions(task: TrainTask, panel: PanelArrays) -> bool:
+    """Predict the days a finished task's test span gained (new data); True if it did.
+
+    The model is the same (its training days are unchanged); it predicts the whole
+    span as a fresh run would, and the saved rows are kept for the days they cover.
+    """
+    w = task.window
+    stored = np.load(task.folder / "positions.npy")
+    if stored.shape[1] != panel.x.shape[1]:
+        from deepmomentum.exceptions import DataError
+
+        raise DataError(
+            f"{task.folder} predicts {stored.shape[1]} assets, the data has {panel.x.shape[1]}; "
+            "the universe changed: start a new run"
+        )
+    if len(stored) >= w.test_hi - w.test_lo:
+        return False
+    state = torch.load(task.folder / "model.pt", map_location="cpu", weights_only=True)
+    test = inference_sequences(panel, w.test_lo, w.test_hi, task.seq_len)
+    pos_seq = predict(task.model, task.params, task.loss, state, test, task.device)
+    positions = np.full((w.test_hi - w.test_lo, panel.x.shape[1]), np.nan, dtype=np.float32)
+    sel = test.mask
+    assets = np.broadcast_to(test.asset[:, None], sel.shape)[sel]
+    positions[test.day[sel] - w.test_lo, assets] = pos_seq[sel]
+    positions[: len(stored)] = stored
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, positions)
+    atomic_write_bytes(task.folder / "positions.npy", buf.getvalue())
+    return True
+
+
 def run_task(
     task: TrainTask,
     panel: PanelArrays,
@@ -93,7 +126,8 @@ def run_task(
     folder = task.folder
     done = _done(folder)
     if done is not None:
-        return {**done, "reused": True}
+        extended = _extend_positions(task, panel)
+        return {**done, "reused": True, "extended": extended}
     t0 = time.perf_counter()
     w = task.window
     train = training_sequences(panel, 0, w.split, task.seq_len)

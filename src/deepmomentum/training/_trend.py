@@ -279,6 +279,35 @@ class TrendTask:
         )
 
 
+def _extend_predictions(task: TrendTask, panel: PanelArrays) -> bool:
+    """Predict the days a finished task's test span gained (new data); True if it did.
+
+    Each prediction reads its own input window only, so the saved rows stay as they are.
+    """
+    w, p = task.window, task.params
+    stored = np.load(task.folder / "predictions.npy")
+    if stored.shape[1] != panel.x.shape[1]:
+        from deepmomentum.exceptions import DataError
+
+        raise DataError(
+            f"{task.folder} predicts {stored.shape[1]} assets, the data has {panel.x.shape[1]}; "
+            "the universe changed: start a new run"
+        )
+    if len(stored) >= w.test_hi - w.test_lo:
+        return False
+    state = torch.load(task.folder / "model.pt", map_location="cpu", weights_only=True)
+    days, assets = trend_samples(panel, w.test_lo + len(stored), w.test_hi, p.lookback)
+    prob, mag = _predict(p, panel, state, days, assets, task.device)
+    pred = np.full((w.test_hi - w.test_lo, panel.x.shape[1], 2), np.nan, dtype=np.float32)
+    pred[: len(stored)] = stored
+    pred[days - w.test_lo, assets, 0] = prob
+    pred[days - w.test_lo, assets, 1] = mag
+    buf = io.BytesIO()
+    np.save(buf, pred)
+    atomic_write_bytes(task.folder / "predictions.npy", buf.getvalue())
+    return True
+
+
 def run_trend_task(task: TrendTask, panel: PanelArrays) -> dict[str, Any]:
     """Train (or reuse) one task; writes ``model.pt``, ``predictions.npy`` and, last, ``result.json``.
 
@@ -289,9 +318,11 @@ def run_trend_task(task: TrendTask, panel: PanelArrays) -> dict[str, Any]:
     marker = folder / "result.json"
     if marker.is_file() and (folder / "predictions.npy").is_file():
         try:
-            return {**json.loads(marker.read_text()), "reused": True}
+            done = json.loads(marker.read_text())
         except json.JSONDecodeError:
-            pass
+            done = None
+        if done is not None:
+            return {**done, "reused": True, "extended": _extend_predictions(task, panel)}
     t0 = time.perf_counter()
     w, p = task.window, task.params
     train = trend_samples(panel, 0, w.split, p.lookback, p.horizon, p.train_stride)
@@ -351,6 +382,8 @@ class TrendWalkForward:
     windows : pd.DataFrame
         One row per (window, seed): dates, validation loss and accuracy, epochs.
     trained, reused : int
+    extended : int
+        Reused tasks whose test span grew (new data): their model predicted the new days.
     """
 
     probability: pd.DataFrame
@@ -358,6 +391,7 @@ class TrendWalkForward:
     windows: pd.DataFrame
     trained: int = 0
     reused: int = 0
+    extended: int = 0
 
 
 def _seed(seed: int, *parts: object) -> int:
@@ -374,6 +408,7 @@ def trend_walk_forward(
     executor: Executor,
     n_seeds: int = 1,
     progress: Callable[..., None] | None = None,
+    max_windows: int | None = None,
 ) -> TrendWalkForward:
     """Train every (window, seed) and stitch the test-window predictions.
 
@@ -391,6 +426,8 @@ def trend_walk_forward(
     n_seeds : int, default 1
     progress : callable, optional
         ``progress(event, **info)`` with events ``window`` and ``task``.
+    max_windows : int, optional
+        See :func:`make_windows`.
     """
     notify = progress or (lambda *a, **k: None)
     windows = make_windows(
@@ -399,6 +436,7 @@ def trend_walk_forward(
         training.retrain_years,
         training.val_fraction,
         training.last_test_year,
+        max_windows,
     )
     tasks = [
         TrendTask(
@@ -409,7 +447,7 @@ def trend_walk_forward(
     ]
     n_days, n_assets = panel.x.shape[:2]
     rows: list[dict[str, Any]] = []
-    trained = reused = 0
+    trained = reused = extended = 0
     notify("window", variant="trend", window=0, n_windows=len(windows), n_tasks=len(tasks))
     results: Iterator[dict[str, Any]]
     if getattr(executor, "jobs", 1) <= 1:
@@ -418,13 +456,15 @@ def trend_walk_forward(
         results = executor.map(run_trend_task, tasks, panel)
     for res in results:
         reused += bool(res["reused"])
+        extended += bool(res.get("extended"))
         trained += not res["reused"]
-        rows.append({k: v for k, v in res.items() if k not in ("history", "params", "reused")})
+        drop = ("history", "params", "reused", "extended")
+        rows.append({k: v for k, v in res.items() if k not in drop})
         notify("task", variant="trend", window=res["window"], trial=0, val_sharpe=None, reused=res["reused"])
     stack = np.full((n_seeds, n_days, n_assets, 2), np.nan, dtype=np.float32)
     for t in tasks:
         k = [x.seed for x in tasks if x.window.index == t.window.index].index(t.seed)
-        pred = np.load(t.folder / "predictions.npy")
+        pred = np.load(t.folder / "predictions.npy")[: t.window.test_hi - t.window.test_lo]
         stack[k, t.window.test_lo : t.window.test_hi] = pred
     with np.errstate(all="ignore"):
         import warnings
@@ -435,10 +475,12 @@ def trend_walk_forward(
     index = pd.DatetimeIndex(panel.dates, name="date")
     cols = list(panel.symbols)
     frame = pd.DataFrame(rows).sort_values(["window", "seed"]).reset_index(drop=True)
+    frame["test_end"] = frame["window"].map({w.index: w.test_end for w in windows})  # extended spans
     return TrendWalkForward(
         probability=pd.DataFrame(mean[..., 0].astype("float64"), index=index, columns=cols),
         magnitude=pd.DataFrame(mean[..., 1].astype("float64"), index=index, columns=cols),
         windows=frame,
         trained=trained,
         reused=reused,
+        extended=extended,
     )

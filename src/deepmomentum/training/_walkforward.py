@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ def make_windows(
     retrain_years: int = 5,
     val_fraction: float = 0.1,
     last_test_year: int | None = None,
+    max_windows: int | None = None,
 ) -> list[Window]:
     """Expanding walk-forward windows.
 
@@ -59,6 +60,10 @@ def make_windows(
     dates : np.ndarray of shape (n_days,), datetime64
     first_test_year, retrain_years, val_fraction, last_test_year
         See :class:`~deepmomentum.config.TrainingConfig`.
+    max_windows : int, optional
+        Keep at most this many windows: the last one's test span then runs to
+        the data's end (``deepmomentum signal``: the latest trained model
+        predicts the days after its window, nothing new is trained).
     """
     idx = pd.DatetimeIndex(dates)
     end_year = idx[-1].year if last_test_year is None else min(last_test_year, idx[-1].year)
@@ -98,6 +103,10 @@ def make_windows(
             f"no test window: first_test_year {first_test_year} is after the data's end "
             f"({idx[-1].date()}); choose an earlier year"
         )
+    if max_windows is not None and len(windows) > max_windows:
+        keep = windows[max_windows - 1]
+        last = windows[-1]
+        windows = [*windows[: max_windows - 1], replace(keep, test_hi=last.test_hi, test_end=last.test_end)]
     return windows
 
 
@@ -131,6 +140,8 @@ class WalkForwardResult:
     trained : int
         Tasks trained in this call (the rest were read back from disk).
     reused : int
+    extended : int
+        Reused tasks whose test span grew (new data): their model predicted the new days.
     """
 
     positions: pd.DataFrame
@@ -138,6 +149,7 @@ class WalkForwardResult:
     trials: pd.DataFrame
     trained: int = 0
     reused: int = 0
+    extended: int = 0
 
 
 SLOT = "dm_slot"  # user attribute: which of the n_trials search slots a trial fills
@@ -276,6 +288,7 @@ def walk_forward(
     heartbeat_interval: int | None = None,
     grace_period: int | None = None,
     max_retry: int | None = None,
+    max_windows: int | None = None,
 ) -> WalkForwardResult:
     """Search, train and predict every window of one model variant.
 
@@ -305,13 +318,15 @@ def walk_forward(
         Default: SQLite ``optuna.db`` in the run folder, locked to this process.
     heartbeat_interval, grace_period, max_retry : int, optional
         Dead-worker detection on shared storage (see :mod:`deepmomentum.training._storage`).
+    max_windows : int, optional
+        See :func:`make_windows`.
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     ss = open_storage(storage, run_dir, heartbeat_interval, grace_period, max_retry)
     lock = nullcontext() if ss.shared else run_lock(run_dir)
     with lock:
-        return _walk_forward(variant, panel, training, run_dir, seed, executor, progress, ss)
+        return _walk_forward(variant, panel, training, run_dir, seed, executor, progress, ss, max_windows)
 
 
 def _walk_forward(
@@ -323,6 +338,7 @@ def _walk_forward(
     executor: Executor,
     progress: ProgressFn | None,
     ss: SearchStorage,
+    max_windows: int | None = None,
 ) -> WalkForwardResult:
     import optuna
     from optuna.distributions import CategoricalDistribution
@@ -335,6 +351,7 @@ def _walk_forward(
         training.retrain_years,
         training.val_fraction,
         training.last_test_year,
+        max_windows,
     )
     space = _space(variant, training.search)
     distributions: dict[str, Any] = {k: CategoricalDistribution(v) for k, v in space.items()}
@@ -343,7 +360,7 @@ def _walk_forward(
     stitched = np.full((n_days, n_assets), np.nan, dtype=np.float32)
     window_rows: list[dict[str, Any]] = []
     trial_rows: list[dict[str, Any]] = []
-    counts = {"trained": 0, "reused": 0}
+    counts = {"trained": 0, "reused": 0, "extended": 0}
     batch = max(getattr(executor, "jobs", 1), 1)
     n_trials = training.n_trials
     poll = min(2.0, ss.heartbeat_interval)
@@ -396,6 +413,7 @@ def _walk_forward(
                 results = executor.map(run_task, tasks, panel)
             for res in results:
                 counts["reused" if res["reused"] else "trained"] += 1
+                counts["extended"] += bool(res.get("extended"))
                 notify(
                     "task",
                     variant=variant.name,
@@ -503,7 +521,8 @@ def _walk_forward(
         # winners trained by another machine sharing the study: train them here too (same seed)
         for _ in run([t for t in top_tasks if not (t.folder / "result.json").is_file()]):
             pass
-        stack = [np.load(t.folder / "positions.npy") for t in top_tasks]
+        # a task saved for a longer test span (signal at an earlier date) gives its first rows
+        stack = [np.load(t.folder / "positions.npy")[: w.test_hi - w.test_lo] for t in top_tasks]
         window_pos = np.nanmean(np.stack(stack), axis=0) if len(stack) > 1 else stack[0]
         stitched[w.test_lo : w.test_hi] = window_pos
         best = top[0]
@@ -542,4 +561,5 @@ def _walk_forward(
         trials=pd.DataFrame(trial_rows).replace(-np.inf, np.nan),
         trained=counts["trained"],
         reused=counts["reused"],
+        extended=counts["extended"],
     )
