@@ -136,3 +136,15 @@ def test_rerun_with_other_settings_is_refused(tmp_path: Path) -> None:
     assert "holds a run with other settings: seed (7 -> 8)" in result.output
     result = runner.invoke(app, [*args, "--first-test-year", "2007"])
     assert result.exit_code == 2 and "training.first_test_year (2008 -> 2007)" in result.output
+    # --resume: the run's own config.toml; volatile flags may change, the others are refused
+    resume = ["run", "--resume", str(out), "--no-report", "-q"]
+    result = runner.invoke(app, [*resume, "--jobs", "1", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    counts = [line for line in (out / "run.log").read_text().splitlines() if "lstm: " in line]
+    assert "lstm: 0 tasks trained, 1 reused" in counts[-1]
+    result = runner.invoke(app, [*resume, "--seed", "8", "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: --resume takes the run's own config.toml; drop --seed, --out "
+        "(only --jobs, --executor, --ray-address, --storage, --device may change)"
+    )

@@ -93,7 +93,6 @@ def test_tilt_bounds_and_shape(returns: pd.DataFrame) -> None:
 # fillna(0) makes it 0, and the multiplier is always 1 (the tilt is a no-op).
 # The fix is ``(rank - 1).div((n_cls - 1).where(n_cls > 1), axis=0)``; it changes the
 # pinned managed-futures numbers, so it is left to the pipeline's owner.
-@pytest.mark.xfail(strict=True, reason="class_tilt is always 1 (frame / Series aligned on columns)")
 def test_tilt_ranks_the_classes(returns: pd.DataFrame) -> None:
     # with three ranked classes the multipliers are exactly 0.75, 1 and 1.25
     tilt = class_tilt(_signals(returns), returns, CLASSES, lookback=40, strength=0.25)
@@ -107,7 +106,6 @@ def test_tilt_ranks_the_classes(returns: pd.DataFrame) -> None:
     assert not shifted.loc[cut:].iloc[1:].equals(tilt.loc[cut:].iloc[1:])
 
 
-@pytest.mark.xfail(strict=True, reason="class_tilt is always 1 (frame / Series aligned on columns)")
 def test_tilt_favours_the_class_whose_signals_earned() -> None:
     rng = np.random.default_rng(42)
     idx = pd.bdate_range("2018-01-01", periods=200)

@@ -28,15 +28,21 @@ def _root(
 
 
 def _register() -> None:
-    # Imported here so that each command module can import `app` helpers freely.
-    from deepmomentum.cli import _backtest, _data, _report, _run, _signal
+    # The command modules by full name, not `from deepmomentum.cli import ...`:
+    # importing the package from here would make cli <-> cli._app a cycle.
+    from deepmomentum.cli._backtest import register as register_backtest
+    from deepmomentum.cli._backtest import register_compare
+    from deepmomentum.cli._data import register as register_data
+    from deepmomentum.cli._report import register as register_report
+    from deepmomentum.cli._run import register as register_run
+    from deepmomentum.cli._signal import register as register_signal
 
-    _backtest.register(app)
-    _run.register(app)
-    _signal.register(app)
-    _report.register(app)
-    _backtest.register_compare(app)
-    _data.register(app)
+    register_backtest(app)  # the order of the commands in --help
+    register_run(app)
+    register_signal(app)
+    register_report(app)
+    register_compare(app)
+    register_data(app)
 
 
 _register()

@@ -125,7 +125,9 @@ def fetch(
     """Fetch daily prices into the local cache, one Parquet file per series."""
     from deepmomentum.data.acquisition import (
         SeriesStore,
+        fetch_all,
         load_acquisition_config,
+        open_sources,
         resolve_universe,
         with_proxies,
     )
@@ -140,16 +142,6 @@ def fetch(
     specs = resolve_universe(universe, symbols, source)  # type: ignore[arg-type]
     specs = with_proxies(specs, {**cfg.proxies, **_parse_pairs(proxy, "--proxy")}, source)  # type: ignore[arg-type]
     folder = _cache_dir(cache_dir, cfg)
-    store = SeriesStore(folder)
-    used = {s.source or source for s in specs}
-    sources: dict[str, Any] = {}
-    if "alphavantage" in used:
-        av = cfg.alphavantage()
-        av.client.require_key()
-        sources["alphavantage"] = av
-    if "yahoo" in used:
-        sources["yahoo"] = cfg.yahoo()
-
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -159,25 +151,23 @@ def fetch(
         transient=True,
         disable=state.quiet,
     )
-    with progress:
+    with open_sources(cfg, {s.source or source for s in specs}) as sources, progress:
         task = progress.add_task("fetching", total=len(specs))
-        from deepmomentum.data.acquisition import fetch_all
-
         statuses = fetch_all(
             specs,
             sources,
-            store,
+            SeriesStore(folder),
             start=None if start is None else start.date(),
             refresh=refresh,
             default_source=source,  # type: ignore[arg-type]
             on_start=lambda spec: progress.update(task, description=f"fetching {spec.symbol}"),
             on_done=lambda status: progress.advance(task),
         )
-    for client in sources.values():
-        close = getattr(getattr(client, "client", None), "close", None)
-        if close is not None:
-            close()
+    _print_fetch(folder, statuses, as_json)
 
+
+def _print_fetch(folder: Path, statuses: list[Any], as_json: bool) -> None:
+    """The fetch table (or JSON), then a failure line (exit 1) or the next steps."""
     table = Table(title=f"data fetch: {folder}", header_style="bold", padding=(0, 1), pad_edge=False)
     for col, justify in (
         ("symbol", "left"),
@@ -322,13 +312,7 @@ def check(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Report gaps, stale runs, spikes, non-positive values and calendar mismatches."""
-    from deepmomentum.data.acquisition import (
-        CacheCorruptError,
-        SeriesStore,
-        check_data_dir,
-        check_quality,
-        load_acquisition_config,
-    )
+    from deepmomentum.data.acquisition import check_data_dir, check_store, load_acquisition_config
 
     set_output(quiet, as_json)
     show_warnings()
@@ -345,24 +329,20 @@ def check(
     else:
         folder = _cache_dir(cache_dir, cfg)
         where = str(folder)
-        store = SeriesStore(folder)
-        series: dict[str, pd.Series] = {}
-        rates: list[str] = []
-        for key in store.keys():
-            try:
-                stored = store.read(key)
-            except CacheCorruptError as exc:
-                err_console.print(f"[red]skipped:[/] {exc}", highlight=False, soft_wrap=True)
-                continue
-            if stored.meta.role == "proxy":
-                continue
-            series[stored.meta.symbol] = stored.prices
-            if stored.meta.role == "rate" or stored.meta.asset_class == "rates":
-                rates.append(stored.meta.symbol)
-        if not series:
-            raise ConfigError(f"{folder}: no cached series to check; run deepmomentum data fetch first")
-        report = check_quality(series, rules, allow_non_positive=rates)
+        checked = check_store(folder, rules)
+        for message in checked.skipped:
+            err_console.print(f"[red]skipped:[/] {message}", highlight=False, soft_wrap=True)
+        report = checked.report
+    _print_check(report, where, as_json)
+    if out is not None:
+        report.to_csv(out)
+        if not state.quiet:
+            err_console.print(f"wrote {out}", highlight=False)
+    report.raise_for_errors(where)
 
+
+def _print_check(report: Any, where: str, as_json: bool) -> None:
+    """The issues table and summary (or JSON) of a quality check."""
     issues = report.issues
     if as_json:
         emit_json({"checked": where, "ok": report.ok, "issues": _records(issues)})
@@ -397,11 +377,6 @@ def check(
             + ", ".join(f"{r['n']} {r['issue']} ({r['severity']})" for r in counts.to_dict("records")),
             highlight=False,
         )
-    if out is not None:
-        report.to_csv(out)
-        if not state.quiet:
-            err_console.print(f"wrote {out}", highlight=False)
-    report.raise_for_errors(where)
 
 
 @data_app.command(

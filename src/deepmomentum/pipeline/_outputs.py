@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from deepmomentum.run import _layout as layout
+
 if TYPE_CHECKING:
     from deepmomentum.engine import BacktestResult
     from deepmomentum.pipeline._stages import Context
@@ -18,7 +20,7 @@ def _weights_long(result: BacktestResult, schedules: dict[str, pd.DataFrame]) ->
     parts = []
     for name, frame in result.weights.items():
         span = (frame.index >= result.start) & (frame.index <= result.end)
-        part = frame.loc[span].stack(future_stack=True).dropna().rename("weight").reset_index()
+        part = frame.loc[span].stack(future_stack=True).dropna().rename("weight").reset_index()  # type: ignore[call-overload]
         part.columns = pd.Index(["date", "symbol", "weight"])
         part.insert(2, "strategy", name)
         part["rebalance"] = part["date"].isin(set(schedules[name]["date"]))
@@ -65,20 +67,20 @@ def write_book_outputs(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write the book's files and meta fields; return the comparison and the rebalances tables."""
     folder = ctx.folder
-    folder.write_parquet("weights.parquet", _weights_long(result, schedules))
+    folder.write_parquet(layout.WEIGHTS, _weights_long(result, schedules))
     cons = pd.DataFrame(records)
     first = next(iter(schedules))
     reb = schedules[first]
     if len(cons):  # the constrained book records each construction; vol scaling has none
         own = cons[cons["strategy"] == first].drop(columns=["rebalance", "strategy"])
         reb = reb.merge(own, on="date", how="left")
-    folder.write_csv("rebalances.csv", reb, index=False)
-    folder.write_csv("constraints.csv", cons, index=False)
+    folder.write_csv(layout.REBALANCES, reb, index=False)
+    folder.write_csv(layout.CONSTRAINTS, cons, index=False)
     if "regime" in ctx.__dict__:  # computed by a stage that used it
-        folder.write_csv("regimes.csv", ctx.regime[0].loc[span[0] : span[1]])
+        folder.write_csv(layout.REGIMES, ctx.regime[0].loc[span[0] : span[1]])
     comparison = _comparison(result, bench, reference)
     if len(comparison):
-        folder.write_csv("comparison.csv", comparison)
+        folder.write_csv(layout.COMPARISON, comparison)
     years = max((span[1] - span[0]).days / 365.25, 1e-9)
     share_cols = [c for c in cons.columns if str(c).startswith("share_")]
     shares = cons.loc[cons["rebalance"], share_cols] if len(cons) else cons

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -32,7 +33,17 @@ from deepmomentum.run._classical import (
 from deepmomentum.run._folder import RunFolder, utc_now
 from deepmomentum.signals import SignalOutput
 
-__all__ = ["run_pipeline", "volatile_keys"]
+if TYPE_CHECKING:
+    from deepmomentum.engine import BacktestResult
+
+__all__ = [
+    "BookComputation",
+    "compute_book",
+    "compute_paper_daily",
+    "compute_result",
+    "run_pipeline",
+    "volatile_keys",
+]
 
 log = logging.getLogger("deepmomentum")
 
@@ -131,6 +142,18 @@ def run_pipeline(
         return run
 
 
+def compute_result(ctx: Context, comp: Composition) -> tuple[SignalOutput, BacktestResult]:
+    """Signal -> portfolio -> rebalancing -> engine, with nothing written (what ``ablate`` compares).
+
+    Training tasks still go to, and are read back from, ``ctx.folder``.
+    """
+    sig = comp.signal.compute(ctx)
+    span = _narrow(sig.span, ctx.cfg.data)
+    if comp.paper_daily:
+        return sig, compute_paper_daily(ctx, sig, span)
+    return sig, compute_book(ctx, comp, sig, span).result
+
+
 def _evaluate(ctx: Context, result: Any) -> tuple[pd.DataFrame, pd.Series | None, pd.DataFrame, pd.DataFrame]:
     """Benchmarks over the span, the reference, and the measures (implementable and ex post)."""
     from deepmomentum.engine import benchmark_returns
@@ -142,8 +165,10 @@ def _evaluate(ctx: Context, result: Any) -> tuple[pd.DataFrame, pd.Series | None
     return bench, reference, metrics, result.metrics(reference=reference, ex_post=True)
 
 
-def _paper_daily(ctx: Context, sig: SignalOutput, span: tuple[pd.Timestamp, pd.Timestamp]) -> BacktestRun:
-    """The paper's engine: each variant and classical benchmark vol-scaled and traded daily."""
+def compute_paper_daily(
+    ctx: Context, sig: SignalOutput, span: tuple[pd.Timestamp, pd.Timestamp]
+) -> BacktestResult:
+    """The paper's engine, nothing written: each variant and classical benchmark vol-scaled, daily."""
     from deepmomentum.engine import backtest
     from deepmomentum.signals import get_strategy
 
@@ -151,7 +176,7 @@ def _paper_daily(ctx: Context, sig: SignalOutput, span: tuple[pd.Timestamp, pd.T
     signals = dict(sig.positions)
     for name in cfg.backtest.strategies:
         signals[name] = get_strategy(name).signal(ctx.prices)
-    result = backtest(
+    return backtest(
         ctx.prices,
         signals,
         cost_bps=cfg.backtest.cost_bps,
@@ -160,15 +185,29 @@ def _paper_daily(ctx: Context, sig: SignalOutput, span: tuple[pd.Timestamp, pd.T
         end=span[1],
         asset_cost_bps=data.universe.costs_bps(0.0) if cfg.backtest.universe_costs else None,
     )
+
+
+def _paper_daily(ctx: Context, sig: SignalOutput, span: tuple[pd.Timestamp, pd.Timestamp]) -> BacktestRun:
+    """The paper's engine -> the run folder's files."""
+    result = compute_paper_daily(ctx, sig, span)
     bench, _, metrics, metrics_ex_post = _evaluate(ctx, result)
-    write_results(ctx.folder, data, result, bench, metrics, metrics_ex_post)
-    return BacktestRun(cfg, data, result, metrics, metrics_ex_post, bench, ctx.folder.path)
+    write_results(ctx.folder, ctx.data, result, bench, metrics, metrics_ex_post)
+    return BacktestRun(ctx.cfg, ctx.data, result, metrics, metrics_ex_post, bench, ctx.folder.path)
 
 
-def _book(
+@dataclass
+class BookComputation:
+    """A book's result before anything is written: the engine's result, schedules, construction records."""
+
+    result: BacktestResult
+    schedules: dict[str, pd.DataFrame]
+    records: list[dict[str, Any]]
+
+
+def compute_book(
     ctx: Context, comp: Composition, sig: SignalOutput, span: tuple[pd.Timestamp, pd.Timestamp]
-) -> ManagedFuturesRun:
-    """Targets on each variant's rebalance days -> the engine -> the book's files."""
+) -> BookComputation:
+    """Targets on each variant's rebalance days -> the engine; nothing written."""
     from deepmomentum.engine import simulate
     from deepmomentum.rebalancing import Daily
 
@@ -202,11 +241,20 @@ def _book(
         start=span[0],
         end=span[1],
     )
+    return BookComputation(result, schedules, records)
+
+
+def _book(
+    ctx: Context, comp: Composition, sig: SignalOutput, span: tuple[pd.Timestamp, pd.Timestamp]
+) -> ManagedFuturesRun:
+    """Targets on each variant's rebalance days -> the engine -> the book's files."""
+    book = compute_book(ctx, comp, sig, span)
+    result = book.result
     bench, reference, metrics, metrics_ex_post = _evaluate(ctx, result)
     write_results(ctx.folder, ctx.data, result, bench, metrics, metrics_ex_post)
-    comparison, reb = write_book_outputs(ctx, result, bench, reference, schedules, records, span)
+    comparison, reb = write_book_outputs(ctx, result, bench, reference, book.schedules, book.records, span)
     return ManagedFuturesRun(
-        cfg, ctx.data, result, metrics, metrics_ex_post, bench, ctx.folder.path,
+        ctx.cfg, ctx.data, result, metrics, metrics_ex_post, bench, ctx.folder.path,
         comparison=comparison, rebalances=reb, notes=ctx.notes,
     )  # fmt: skip
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from deepmomentum.portfolio._targets import Targets
+
 if TYPE_CHECKING:
     from deepmomentum._types import Convention
     from deepmomentum.config import ManagedFuturesConfig, RunConfig
@@ -44,9 +46,9 @@ class Context:
     progress: Callable[..., None] = field(default=lambda *a, **k: None)
     storage: str | None = None
     notes: list[str] = field(default_factory=list)
+    max_windows: int | None = None  # signal: the run's trained windows only (see make_windows)
 
     @property
-    max_windows: int | None = None  # signal: the run's trained windows only (see make_windows)
     def mf(self) -> ManagedFuturesConfig:
         """The ``[managed_futures]`` table (the config validator guarantees it where needed)."""
         if self.cfg.managed_futures is None:
@@ -110,23 +112,6 @@ class SignalStage(Protocol):
     def compute(self, ctx: Context) -> SignalOutput:
         """Positions of every variant this signal produces, and its side tables."""
         ...
-
-
-@dataclass
-class Targets:
-    """Target weights of one variant on its rebalance days, and per-day records.
-
-    Attributes
-    ----------
-    weights : dict of pd.Timestamp to np.ndarray of shape (n_assets,)
-        Weight set at the close of each rebalance day (decimal of NAV for the
-        ``nav`` convention, of the asset's own risk budget for ``paper``).
-    records : list of dict
-        One row per construction day (ex-ante vol, gross, net, binding constraints).
-    """
-
-    weights: dict[pd.Timestamp, np.ndarray]
-    records: list[dict[str, Any]] = field(default_factory=list)
 
 
 class PortfolioStage(Protocol):

@@ -15,13 +15,20 @@ from deepmomentum.portfolio._construction import (
 from deepmomentum.portfolio._evaluate import comparison_table
 from deepmomentum.portfolio._risk import class_tilt, ewma_covariances
 from deepmomentum.portfolio._stages import ConstrainedBook, VolScaling, constraints_from_config
-from deepmomentum.portfolio._vol_scaling import BacktestSettings, portfolio_scaler, vol_scale
+from deepmomentum.portfolio._targets import Targets
+from deepmomentum.portfolio._vol_scaling import (
+    BacktestSettings,
+    portfolio_scaler,
+    settings_from_config,
+    vol_scale,
+)
 
 __all__ = [
     "BacktestSettings",
     "ConstrainedBook",
     "ConstructionResult",
     "PortfolioConstraints",
+    "Targets",
     "VolScaling",
     "check_constraints",
     "class_shares",
@@ -32,5 +39,6 @@ __all__ = [
     "ewma_covariances",
     "portfolio_scaler",
     "project",
+    "settings_from_config",
     "vol_scale",
 ]

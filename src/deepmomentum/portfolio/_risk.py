@@ -89,7 +89,8 @@ def class_tilt(
     trailing = frame.rolling(lookback, min_periods=lookback // 2).mean()
     n_cls = trailing.notna().sum(axis=1)
     rank = trailing.rank(axis=1)
-    score = ((rank - 1) / (n_cls - 1).where(n_cls > 1) * 2 - 1).fillna(0.0)
+    # divide row-wise: a frame / Series would align the Series on the columns (all NaN)
+    score = ((rank - 1).div((n_cls - 1).where(n_cls > 1), axis=0) * 2 - 1).fillna(0.0)
     mult = 1.0 + strength * score
     out = pd.DataFrame(
         {col: mult[k].to_numpy() for col, k in zip(signals.columns, cls, strict=True)}, index=signals.index

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from deepmomentum._types import Convention
+from deepmomentum.portfolio._targets import Targets
 
 if TYPE_CHECKING:
-    from deepmomentum.pipeline import Context, Targets
+    from deepmomentum.pipeline import Context
     from deepmomentum.portfolio._construction import ConstructionResult, PortfolioConstraints
 
 __all__ = ["ConstrainedBook", "VolScaling", "constraints_from_config"]
@@ -32,9 +33,7 @@ class VolScaling:
     def targets(self, positions: pd.DataFrame, days: pd.DatetimeIndex, ctx: Context) -> Targets:
         """Vol-scaled weights on ``days`` (NaN: the asset is not held)."""
         from deepmomentum.features import daily_returns, ex_ante_volatility
-        from deepmomentum.pipeline import Targets
-        from deepmomentum.portfolio._vol_scaling import portfolio_scaler, vol_scale
-        from deepmomentum.run import settings_from_config
+        from deepmomentum.portfolio._vol_scaling import portfolio_scaler, settings_from_config, vol_scale
 
         settings = settings_from_config(ctx.cfg)
         prices = ctx.prices
@@ -46,7 +45,8 @@ class VolScaling:
         if settings.portfolio_vol_target:
             w = w.mul(portfolio_scaler(w, returns, settings), axis=0)
         rows = w.reindex(days)
-        return Targets({pd.Timestamp(d): row.to_numpy(dtype="float64") for d, row in rows.iterrows()})
+        arr = rows.to_numpy(dtype="float64")
+        return Targets(dict(zip(pd.DatetimeIndex(rows.index), arr, strict=True)))
 
 
 def constraints_from_config(ctx: Context) -> PortfolioConstraints:
@@ -74,7 +74,7 @@ def constraints_from_config(ctx: Context) -> PortfolioConstraints:
     )
 
 
-def _classes(ctx: Context) -> tuple[list[str], list[str | None]]:
+def _classes(ctx: Context) -> tuple[list[str], list[Any]]:
     symbols = [str(c) for c in ctx.book_prices.columns]
     uni = ctx.data.universe
     return [uni[s].asset_class.value for s in symbols], [uni[s].sector for s in symbols]
@@ -94,7 +94,6 @@ class ConstrainedBook:
 
     def targets(self, positions: pd.DataFrame, days: pd.DatetimeIndex, ctx: Context) -> Targets:
         """Constrained NAV weights on ``days``, with one record per day."""
-        from deepmomentum.pipeline import Targets
         from deepmomentum.portfolio._risk import class_tilt, ewma_covariances
 
         mf, fs = ctx.mf, ctx.multiscale

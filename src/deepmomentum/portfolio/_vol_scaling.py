@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,10 @@ import pandas as pd
 from deepmomentum._types import PERIODS_PER_YEAR
 from deepmomentum.exceptions import ConfigError
 
-__all__ = ["BacktestSettings", "portfolio_scaler", "vol_scale"]
+if TYPE_CHECKING:
+    from deepmomentum.config import RunConfig
+
+__all__ = ["BacktestSettings", "portfolio_scaler", "settings_from_config", "vol_scale"]
 
 
 @dataclass(frozen=True)
@@ -78,3 +82,15 @@ def portfolio_scaler(weights: pd.DataFrame, returns: pd.DataFrame, settings: Bac
     vol = base.ewm(span=settings.portfolio_vol_span, min_periods=settings.portfolio_vol_span).std()
     k = settings.vol_target / (vol * np.sqrt(PERIODS_PER_YEAR))
     return k.clip(upper=settings.max_leverage)
+
+
+def settings_from_config(cfg: RunConfig) -> BacktestSettings:
+    """The sizing settings of a run configuration (``[backtest]`` and the feature vol span)."""
+    b = cfg.backtest
+    return BacktestSettings(
+        vol_target=b.vol_target,
+        max_weight=b.max_weight,
+        vol_span=cfg.features.vol_span,
+        portfolio_vol_target=b.portfolio_vol_target,
+        max_leverage=b.max_leverage,
+    )

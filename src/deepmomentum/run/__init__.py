@@ -1,5 +1,6 @@
 """Runs: the run folder and the pipelines that fill it."""
 
+from deepmomentum.run._api import resume, resume_config, run
 from deepmomentum.run._classical import (
     BacktestRun,
     load_market,
@@ -98,6 +99,9 @@ __all__ = [
     "package_versions",
     "read_metrics",
     "render_markdown_table",
+    "resume",
+    "resume_config",
+    "run",
     "run_backtest",
     "run_differences",
     "run_file",

@@ -16,11 +16,11 @@ from deepmomentum.config import DataConfig, RunConfig
 from deepmomentum.data import MarketData, load_data_dir, make_synthetic_market
 from deepmomentum.engine import (
     BacktestResult,
-    BacktestSettings,
     backtest,
     benchmark_returns,
 )
 from deepmomentum.exceptions import ConfigError
+from deepmomentum.portfolio._vol_scaling import settings_from_config
 from deepmomentum.run import _layout as layout
 from deepmomentum.run._folder import RunFolder, utc_now
 from deepmomentum.signals import get_strategy
@@ -120,18 +120,6 @@ def load_market_logged(cfg: DataConfig, data: MarketData | None = None) -> Marke
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     log.info("%s", data.describe())
     return data
-
-
-def settings_from_config(cfg: RunConfig) -> BacktestSettings:
-    """Backtest settings of a run configuration."""
-    b = cfg.backtest
-    return BacktestSettings(
-        vol_target=b.vol_target,
-        max_weight=b.max_weight,
-        vol_span=cfg.features.vol_span,
-        portfolio_vol_target=b.portfolio_vol_target,
-        max_leverage=b.max_leverage,
-    )
 
 
 def write_results(

@@ -67,7 +67,7 @@ def run_models(
         Variants ``<model>@<cost>bp`` and the classical benchmarks, over the
         out-of-sample span only.
     """
-    from deepmomentum.pipeline import run_pipeline
+    from deepmomentum.pipeline._run import run_pipeline
 
     if not cfg.models:
         raise ConfigError("the configuration lists no [[models]]; add one or use --preset dmn-quick")

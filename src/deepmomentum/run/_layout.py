@@ -343,23 +343,27 @@ RUN_FILES: tuple[RunFile, ...] = (
         REBALANCES,
         _MF,
         True,
-        "rebalance dates and their triggers, with the ex-ante vol and the binding constraints",
+        "rebalance dates and their triggers, with the ex-ante vol, the binding constraints and the "
+        "class shares",
         columns=("date", "triggers", *_CONSTRUCTION),
+        more=True,
     ),
     RunFile(
         CONSTRAINTS,
         _MF,
         True,
         "every portfolio construction (rebalances, and every day for the daily variant): binding and "
-        "unmet constraints",
-        columns=("date", "rebalance", *_CONSTRUCTION),
+        "unmet constraints, and each class's realised share of the gross (`share_<class>`)",
+        columns=("strategy", "date", *_CONSTRUCTION, "rebalance"),
+        more=True,
     ),
     RunFile(
         REGIMES,
         _MF,
-        True,
+        False,
         "the daily economic regime over the out-of-sample span (macro, or market-implied without "
         "`--macro-dir`)",
+        when="a stage uses the regime (the trend model's timeframe mix, the hybrid triggers)",
         index="date",
         columns=("regime",),
         more=True,

@@ -52,7 +52,7 @@ def run_managed_futures(
     ManagedFuturesRun
         Variants ``mf@<c>bp`` (hybrid rebalancing) and ``mf_daily@<c>bp``.
     """
-    from deepmomentum.pipeline import run_pipeline
+    from deepmomentum.pipeline._run import run_pipeline
 
     if cfg.managed_futures is None:
         raise ConfigError(

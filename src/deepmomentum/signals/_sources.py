@@ -112,6 +112,7 @@ class DmnSignal:
     def compute(self, ctx: Context) -> SignalOutput:
         """Train (or read back) every window of every variant; stitch the test positions."""
         from deepmomentum.features import build_features
+        from deepmomentum.run import _layout as layout
         from deepmomentum.training import build_panel, make_executor, walk_forward
 
         cfg = ctx.cfg
@@ -148,8 +149,8 @@ class DmnSignal:
         trial_table = pd.concat(trials, ignore_index=True)
         trial_table["value"] = trial_table["val_sharpe"]  # the report's generic objective column
         tables = {
-            "models/windows.csv": _window_table(pd.concat(windows, ignore_index=True)),
-            "models/trials.csv": trial_table,
+            layout.WINDOWS: _window_table(pd.concat(windows, ignore_index=True)),
+            layout.TRIALS: trial_table,
         }
         return SignalOutput(positions, oos_span(list(positions.values())), tables)
 
@@ -238,6 +239,7 @@ def _flat(table: dict[str, list[float]]) -> dict[str, list[float]]:
 
 def _trend_model(ctx: Context) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The trend model's walk-forward signal, ``(2p - 1)|m|`` normalised (see :func:`ml_signal`)."""
+    from deepmomentum.run import _layout as layout
     from deepmomentum.signals._overlays import ml_signal
     from deepmomentum.training import TrendParams, make_executor, trend_panel, trend_walk_forward
 
@@ -272,4 +274,4 @@ def _trend_model(ctx: Context) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     log.info(
         "trend model: %d tasks trained, %d reused (%d predicted new days)", wf.trained, wf.reused, wf.extended
     )
-    return ml_signal(wf.probability, wf.magnitude, mf.signal_span), {"models/windows.csv": wf.windows}
+    return ml_signal(wf.probability, wf.magnitude, mf.signal_span), {layout.WINDOWS: wf.windows}

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
+from deepmomentum.training._worker import call_single_threaded
+
 __all__ = ["Executor", "LocalExecutor", "SerialExecutor", "make_executor"]
 
 log = logging.getLogger("deepmomentum.training")
@@ -36,16 +38,8 @@ class SerialExecutor:
             yield fn(task, *shared)
 
 
-def _call_single_threaded(fn: Callable[..., Any], task: Any, *shared: Any) -> Any:
-    import torch
-
-    # One BLAS/torch thread per worker: the workers already fill the cores.
-    torch.set_num_threads(1)
-    return fn(task, *shared)
-
-
 def _call_indexed(fn: Callable[..., Any], i: int, task: Any, *shared: Any) -> tuple[int, Any]:
-    return i, _call_single_threaded(fn, task, *shared)
+    return i, call_single_threaded(fn, task, *shared)
 
 
 class LocalExecutor:

@@ -17,10 +17,10 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from deepmomentum._io import atomic_write_bytes
 from deepmomentum.exceptions import ConfigError
-from deepmomentum.run._folder import atomic_write_bytes
-from deepmomentum.training._executor import _call_single_threaded
 from deepmomentum.training._tasks import TrainTask, run_task
+from deepmomentum.training._worker import call_single_threaded
 
 __all__ = ["RayExecutor"]
 
@@ -42,10 +42,10 @@ def _remote_call(fn: Callable[..., Any], task: Any, *shared: Any) -> tuple[Any, 
     if fn is run_task and isinstance(task, TrainTask):
         with tempfile.TemporaryDirectory(prefix="deepmomentum-task-") as tmp:
             local = dataclasses.replace(task, run_dir=tmp)
-            result = _call_single_threaded(run_task, local, *shared)
+            result = call_single_threaded(run_task, local, *shared)
             files = {p.name: p.read_bytes() for p in local.folder.iterdir() if p.is_file()}
         return result, files
-    return _call_single_threaded(fn, task, *shared), None
+    return call_single_threaded(fn, task, *shared), None
 
 
 def _land(task: TrainTask, files: dict[str, bytes]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepmomentum.run._folder import atomic_write_bytes, atomic_write_text
+from deepmomentum._io import atomic_write_bytes, atomic_write_text
 from deepmomentum.training._dataset import PanelArrays, inference_sequences, training_sequences
 from deepmomentum.training._losses import LossSpec
 from deepmomentum.training._trainer import TrainParams, predict, train_network

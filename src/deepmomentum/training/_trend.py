@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from deepmomentum._io import atomic_write_bytes, atomic_write_text
 from deepmomentum.config import TrainingConfig
 from deepmomentum.features import FeatureSet
-from deepmomentum.run._folder import atomic_write_bytes, atomic_write_text
 from deepmomentum.training._dataset import PanelArrays, build_panel
 from deepmomentum.training._executor import Executor
 from deepmomentum.training._tasks import Window

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from deepmomentum._io import atomic_write_bytes, atomic_write_text
 from deepmomentum.config import ModelVariant, SearchSpace, TrainingConfig
-from deepmomentum.run._folder import atomic_write_bytes, atomic_write_text
 from deepmomentum.training._dataset import PanelArrays
 from deepmomentum.training._executor import Executor
 from deepmomentum.training._losses import LossSpec

@@ -27,6 +27,7 @@ from deepmomentum.data.acquisition._alphavantage import (
     parse_value_series,
     resolve_endpoint,
 )
+from deepmomentum.data.acquisition._check import StoreCheck, check_store, open_sources
 from deepmomentum.data.acquisition._config import AcquisitionConfig, load_acquisition_config
 from deepmomentum.data.acquisition._errors import (
     AlphaVantageError,
@@ -96,16 +97,19 @@ __all__ = [
     "SeriesStore",
     "Source",
     "SpliceInfo",
+    "StoreCheck",
     "StoredSeries",
     "UnknownSymbolError",
     "YahooSource",
     "atomic_write_bytes",
     "check_data_dir",
     "check_quality",
+    "check_store",
     "default_cache_dir",
     "export_store",
     "fetch_all",
     "load_acquisition_config",
+    "open_sources",
     "parse_daily",
     "parse_fx_daily",
     "parse_news_sentiment",
