@@ -30,6 +30,7 @@ def _root(
 def _register() -> None:
     # The command modules by full name, not `from deepmomentum.cli import ...`:
     # importing the package from here would make cli <-> cli._app a cycle.
+    from deepmomentum.cli._ablate import register as register_ablate
     from deepmomentum.cli._backtest import register as register_backtest
     from deepmomentum.cli._backtest import register_compare
     from deepmomentum.cli._data import register as register_data
@@ -41,6 +42,7 @@ def _register() -> None:
     register_run(app)
     register_signal(app)
     register_report(app)
+    register_ablate(app)
     register_compare(app)
     register_data(app)
 
