@@ -160,6 +160,25 @@ def read_price_file(path: Path, require_positive: bool = True) -> pd.Series:
     :mod:`deepmomentum.data._price_formats`); a non-ISO file says which format
     was read in one :class:`~deepmomentum.exceptions.DataWarning`.
     """
+    frame, sep = _read_frame(path)
+    date_col, price_col = _date_and_price_columns(frame, path)
+    raw_dates = frame[date_col]
+    if pd.api.types.is_datetime64_any_dtype(raw_dates):
+        dates = pd.DatetimeIndex(raw_dates)
+    else:
+        dates = parse_dates(raw_dates.astype(str).str.strip(), date_col, path)
+    if dates.tz is not None:
+        dates = dates.tz_localize(None)
+    dates = dates.normalize()
+    values, blank = _price_values(frame[price_col], sep, price_col, dates, path)
+    _check_rows(dates, values, blank, price_col, require_positive, path)
+    series = pd.Series(values[~blank], index=dates[~blank], name=path.stem, dtype="float64")
+    series.index.name = "date"
+    return series
+
+
+def _read_frame(path: Path) -> tuple[pd.DataFrame, str | None]:
+    """The file's table (CSV cells as text) and its CSV separator (None for parquet)."""
     if not path.is_file():
         raise DataError("price file not found", path)
     if path.stat().st_size == 0:
@@ -181,6 +200,11 @@ def read_price_file(path: Path, require_positive: bool = True) -> pd.Series:
         raise DataError(
             f"cannot read the file ({type(exc).__name__}: {exc}); fix or refetch it", path
         ) from None
+    return frame, sep
+
+
+def _date_and_price_columns(frame: pd.DataFrame, path: Path) -> tuple[str, str]:
+    """Names of the date and price columns (the frame's column names made str, in place)."""
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     date_col = _pick(columns, _DATE_COLUMNS)
@@ -195,36 +219,41 @@ def read_price_file(path: Path, require_positive: bool = True) -> pd.Series:
         )
     if frame.empty:
         raise DataError("the file has a header but no rows; refetch or export it again", path)
+    return date_col, price_col
 
-    raw_dates = frame[date_col]
-    if pd.api.types.is_datetime64_any_dtype(raw_dates):
-        dates = pd.DatetimeIndex(raw_dates)
-    else:
-        dates = parse_dates(raw_dates.astype(str).str.strip(), date_col, path)
-    if dates.tz is not None:
-        dates = dates.tz_localize(None)
-    dates = dates.normalize()
 
-    raw_prices = frame[price_col]
+def _price_values(
+    raw_prices: pd.Series, sep: str | None, price_col: str, dates: pd.DatetimeIndex, path: Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prices as float64 and the mask of blank cells; a cell that is not a number raises."""
     if pd.api.types.is_numeric_dtype(raw_prices):
         values = raw_prices.to_numpy(dtype="float64")
-        blank = np.isnan(values)
-    else:
-        text = raw_prices.astype(str).str.strip()
-        if sep in (";", "\t"):
-            text = decimal_commas_to_points(text, price_col, path)
-        blank = text.isin(["", ".", "nan", "NaN", "null", "None"]).to_numpy()
-        numeric = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype="float64")
-        bad = np.flatnonzero(np.isnan(numeric) & ~blank)
-        if bad.size:
-            i = int(bad[0])
-            raise DataError(
-                f"column {price_col!r} on {dates[i].date()}: {text.iloc[i]!r} is not a number; "
-                "fix or delete that row",
-                path,
-            )
-        values = numeric
+        return values, np.isnan(values)
+    text = raw_prices.astype(str).str.strip()
+    if sep in (";", "\t"):
+        text = decimal_commas_to_points(text, price_col, path)
+    blank = text.isin(["", ".", "nan", "NaN", "null", "None"]).to_numpy()
+    numeric = pd.to_numeric(text.where(~blank), errors="coerce").to_numpy(dtype="float64")
+    bad = np.flatnonzero(np.isnan(numeric) & ~blank)
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"column {price_col!r} on {dates[i].date()}: {text.iloc[i]!r} is not a number; "
+            "fix or delete that row",
+            path,
+        )
+    return numeric, blank
 
+
+def _check_rows(
+    dates: pd.DatetimeIndex,
+    values: np.ndarray,
+    blank: np.ndarray,
+    price_col: str,
+    require_positive: bool,
+    path: Path,
+) -> None:
+    """Reject duplicate or unsorted dates and non-positive prices; warn about blank rows."""
     dup = dates.duplicated()
     if dup.any():
         d = dates[np.flatnonzero(dup)[0]]
@@ -251,9 +280,6 @@ def read_price_file(path: Path, require_positive: bool = True) -> pd.Series:
             f"{dates[np.flatnonzero(blank)[0]].date()}) were dropped",
             DataWarning,
         )
-    series = pd.Series(values[~blank], index=dates[~blank], name=path.stem, dtype="float64")
-    series.index.name = "date"
-    return series
 
 
 def _find_file(folder: Path, symbol: str) -> Path | None:

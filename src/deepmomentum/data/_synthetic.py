@@ -83,8 +83,33 @@ def make_synthetic_market(
         raise ValueError("n_per_class must be at least 1")
     rng = np.random.default_rng(seed)
     dates = pd.bdate_range(start, end, name="date")
-    n_days = len(dates)
+    instruments, cls = _instruments(n_per_class)
+    log_ret = _log_returns(rng, dates, cls)
+    log_prices = np.cumsum(log_ret, axis=0)
+    prices = 100.0 * np.exp(log_prices - log_prices[0])
+    frame = pd.DataFrame(prices, index=dates, columns=[i.symbol for i in instruments])
+    if late_starters:
+        _delay_late_starters(frame, cls)
+    frame["SYN_MF"] = _benchmark(frame, rng)
+    instruments.append(
+        Instrument(
+            symbol="SYN_MF",
+            asset_class=AssetClass.MANAGED_FUTURES,
+            sector="trend",
+            role=Role.BENCHMARK,
+            description="synthetic managed-futures benchmark",
+        )
+    )
+    return MarketData(
+        universe=Universe(tuple(instruments)),
+        prices=frame,
+        source=f"synthetic (seed={seed})",
+        synthetic=True,
+    )
 
+
+def _instruments(n_per_class: int) -> tuple[list[Instrument], np.ndarray]:
+    """The tradable instruments, class by class, and each one's index into ``_CLASSES``."""
     instruments: list[Instrument] = []
     class_of: list[int] = []
     for k, spec in enumerate(_CLASSES):
@@ -100,9 +125,21 @@ def make_synthetic_market(
                 )
             )
             class_of.append(k)
-    n = len(instruments)
-    cls = np.asarray(class_of)
-    n_cls = len(_CLASSES)
+    return instruments, np.asarray(class_of)
+
+
+def _crisis_days(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Boolean mask of shape (n_days,): the days inside a crisis episode."""
+    crisis = np.zeros(len(dates), dtype=bool)
+    for first, length in _CRISES:
+        i0 = int(dates.searchsorted(pd.Timestamp(first)))
+        crisis[i0 : i0 + length] = True
+    return crisis
+
+
+def _log_returns(rng: np.random.Generator, dates: pd.DatetimeIndex, cls: np.ndarray) -> np.ndarray:
+    """Daily log returns of shape (n_days, n): factors, GARCH, regimes and crises (draws in a fixed order)."""
+    n_days, n, n_cls = len(dates), len(cls), len(_CLASSES)
     vol = np.array([_CLASSES[c].annual_vol for c in cls]) * rng.uniform(0.7, 1.3, n) / np.sqrt(252)
     beta_g = np.array([_CLASSES[c].global_beta for c in cls]) * rng.uniform(0.6, 1.2, n)
     beta_c = rng.uniform(0.4, 0.8, n)
@@ -111,11 +148,7 @@ def make_synthetic_market(
     premium = np.array([0.06, 0.02, 0.01, 0.0])[cls] / 252  # risk premia: equity, bond, commodity, fx
     # In each class one instrument in three is a safe haven that rallies in crises.
     crisis_drift = np.where((np.arange(n) % 3 == 2) & (cls != 1), -0.5 * crisis_drift, crisis_drift)
-
-    crisis = np.zeros(n_days, dtype=bool)
-    for first, length in _CRISES:
-        i0 = int(dates.searchsorted(pd.Timestamp(first)))
-        crisis[i0 : i0 + length] = True
+    crisis = _crisis_days(dates)
 
     # Regime chain per class: 0 trending, 1 mean-reverting; mean stay ~ 1.5 years.
     switch = rng.random((n_days, n_cls)) < 1.0 / 500
@@ -150,38 +183,23 @@ def make_synthetic_market(
         log_ret[t] = r
         recent = 0.8 * recent + 0.2 * r
         eps_prev = eps
+    return log_ret
 
-    log_prices = np.cumsum(log_ret, axis=0)
-    prices = 100.0 * np.exp(log_prices - log_prices[0])
-    frame = pd.DataFrame(prices, index=dates, columns=[i.symbol for i in instruments])
 
-    if late_starters:
-        # Two instruments per class after the first start later, at most 7 years in.
-        for k in range(n_cls):
-            members = np.flatnonzero(cls == k)[1:3]
-            for m, idx in enumerate(members):
-                delay = int((2 + 3 * m + k) * 252) % (7 * 252)
-                if delay and delay < n_days - 3 * 252:
-                    frame.iloc[:delay, idx] = np.nan
+def _delay_late_starters(frame: pd.DataFrame, cls: np.ndarray) -> None:
+    """Two instruments per class after the first start later, at most 7 years in (in place)."""
+    n_days = len(frame)
+    for k in range(len(_CLASSES)):
+        members = np.flatnonzero(cls == k)[1:3]
+        for m, idx in enumerate(members):
+            delay = int((2 + 3 * m + k) * 252) % (7 * 252)
+            if delay and delay < n_days - 3 * 252:
+                frame.iloc[:delay, idx] = np.nan
 
-    # A managed-futures-like benchmark: 12-month trend on the equal-weight classes, lagged a day.
+
+def _benchmark(frame: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
+    """A managed-futures-like benchmark: 12-month trend on the equal-weight classes, lagged a day."""
     rets = frame.pct_change(fill_method=None)
     trend = (frame / frame.shift(252) - 1.0).apply(np.sign).shift(1)
-    mf = (trend * rets).mean(axis=1).fillna(0.0) * 0.5 + rng.normal(0.0, 0.002, n_days)
-    mf_prices = pd.Series(100.0 * np.cumprod(1.0 + mf.to_numpy()), index=dates)
-    frame["SYN_MF"] = mf_prices
-    instruments.append(
-        Instrument(
-            symbol="SYN_MF",
-            asset_class=AssetClass.MANAGED_FUTURES,
-            sector="trend",
-            role=Role.BENCHMARK,
-            description="synthetic managed-futures benchmark",
-        )
-    )
-    return MarketData(
-        universe=Universe(tuple(instruments)),
-        prices=frame,
-        source=f"synthetic (seed={seed})",
-        synthetic=True,
-    )
+    mf = (trend * rets).mean(axis=1).fillna(0.0) * 0.5 + rng.normal(0.0, 0.002, len(frame))
+    return pd.Series(100.0 * np.cumprod(1.0 + mf.to_numpy()), index=frame.index)

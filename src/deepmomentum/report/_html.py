@@ -6,21 +6,26 @@ rely on it.
 
 from __future__ import annotations
 
-import html
-import json
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from deepmomentum.report import _figures as figs
 from deepmomentum.report import _figures_risk as rfigs
 from deepmomentum.report._analysis import Analysis
 from deepmomentum.report._headline import Headline
+from deepmomentum.report._html_parts import (
+    absent,
+    esc,
+    figure_div,
+    flatten,
+    fmt,
+    frame_table,
+    kv_table,
+    variant_notes,
+)
 from deepmomentum.report._sections import drawdowns_html, headline_html, risk_html, signed_cell
 from deepmomentum.run import _layout as layout
 
@@ -47,9 +52,6 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("configuration", "Configuration"),
     ("versions", "Versions"),
 )
-
-MAX_TABLE_ROWS = 300
-_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 _CSS = """
 *{box-sizing:border-box}
@@ -204,62 +206,6 @@ _HOW: dict[str, str] = {
 }
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _fmt(value: object, pattern: str) -> str:
-    if not isinstance(value, int | float) or not math.isfinite(float(value)):
-        return "–"
-    return pattern.format(value)
-
-
-def _cell(value: object) -> str:
-    """Generic table cell: numbers with 4 significant digits, NaN as a dash."""
-    if isinstance(value, bool):
-        return _esc(value)
-    if isinstance(value, int | float):
-        if not math.isfinite(float(value)):
-            return "–"
-        return _esc(f"{value:.4g}" if isinstance(value, float) else value)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return _esc(value)
-
-
-def _figure_div(fig: go.Figure | None, div_id: str) -> str:
-    if fig is None:
-        return ""
-    return str(
-        pio.to_html(
-            fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG, validate=False
-        )
-    )
-
-
-def _frame_table(frame: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS, table_id: str | None = None) -> str:
-    shown = frame.head(max_rows)
-    head = "".join(f"<th class='name'>{_esc(c)}</th>" for c in shown.columns)
-    rows = []
-    for rec in shown.itertuples(index=False, name=None):
-        rows.append("<tr>" + "".join(f"<td class='name'>{_cell(v)}</td>" for v in rec) + "</tr>")
-    attr = f" id='{_esc(table_id)}'" if table_id else ""
-    out = (
-        f"<div class='scroll'><table{attr}><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-    if len(frame) > max_rows:
-        out += f"<p class='how'>First {max_rows} of {len(frame)} rows shown; the file has them all.</p>"
-    return out
-
-
-def _kv_table(items: Mapping[str, Any], table_id: str) -> str:
-    rows = "".join(
-        f"<tr><td class='name'>{_esc(k)}</td><td class='name'>{_cell(v)}</td></tr>" for k, v in items.items()
-    )
-    return f"<table id='{_esc(table_id)}'><tbody>{rows}</tbody></table>"
-
-
 def _summary_rows(frame: pd.DataFrame, names: Sequence[str], selectable: bool, default: str) -> str:
     rows = []
     for name in names:
@@ -268,20 +214,20 @@ def _summary_rows(frame: pd.DataFrame, names: Sequence[str], selectable: bool, d
         for key, _, pattern in _SUMMARY_COLUMNS:
             value = rec[key]
             if key == "max_drawdown":
-                cells.append(f"<td>{_fmt(value, pattern)}</td>")
+                cells.append(f"<td>{fmt(value, pattern)}</td>")
             else:
-                cells.append(signed_cell(key, value, _fmt(value, pattern)))
-        attrs = f" data-row='{_esc(name)}'" if selectable else ""
+                cells.append(signed_cell(key, value, fmt(value, pattern)))
+        attrs = f" data-row='{esc(name)}'" if selectable else ""
         if selectable and name == default:
             attrs += " class='selected'"
-        rows.append(f"<tr{attrs}><td class='name'>{_esc(name)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr{attrs}><td class='name'>{esc(name)}</td>{''.join(cells)}</tr>")
     return "".join(rows)
 
 
 def _summary_table(
     frame: pd.DataFrame, variants: Sequence[str], benchmarks: Sequence[str], ref: str | None, default: str
 ) -> str:
-    head = "".join(f"<th>{_esc(label.format(ref=ref or 'ref'))}</th>" for _, label, _ in _SUMMARY_COLUMNS)
+    head = "".join(f"<th>{esc(label.format(ref=ref or 'ref'))}</th>" for _, label, _ in _SUMMARY_COLUMNS)
     n_cols = len(_SUMMARY_COLUMNS) + 1
     body = (
         "<tbody class='variants'>"
@@ -304,34 +250,7 @@ def _section(sid: str, title: str, body: str, chooser: bool = False) -> str:
     how = _HOW.get(sid)
     how_html = f"<p class='how'>{how}</p>" if how else ""
     cls = " class='dm-chooser'" if chooser else ""
-    return f"<section id='{sid}'{cls}><h2>{_esc(title)}</h2>{how_html}{body}</section>"
-
-
-def _absent(file: str, what: str) -> str:
-    return f"<p class='note'>This run folder has no <code>{_esc(file)}</code>: {_esc(what)}</p>"
-
-
-def _variant_notes(variants: Sequence[str], note_for: Callable[[str], str | None], default: str) -> str:
-    out = []
-    for v in variants:
-        text = note_for(v)
-        if text:
-            hidden = "" if v == default else " hidden"
-            out.append(f"<p class='note' data-variant='{_esc(v)}'{hidden}>{_esc(text)}</p>")
-    return "".join(out)
-
-
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten(value, prefix=f"{name}."))
-        elif isinstance(value, list | tuple):
-            out[name] = json.dumps(value)
-        else:
-            out[name] = value
-    return out
+    return f"<section id='{sid}'{cls}><h2>{esc(title)}</h2>{how_html}{body}</section>"
 
 
 def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -> str:
@@ -348,22 +267,30 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
     head : Headline
         The headline (cost level, families against the best benchmark).
     """
-    run = an.run
-    variants = run.variants
     bench = an.benchmarks()
     bench_names = [] if bench is None else [str(c) for c in bench.columns]
-    ref = run.reference_name
-    meta = run.meta
-    raw_data = meta.get("data")
-    data_meta: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
-    synthetic = run.synthetic
-    parts: list[str] = []
     cost_txt = "" if head.cost is None else f" at {head.cost:g} bp"
-    parts.append(_section("headline", f"Headline{cost_txt}", headline_html(head)))
+    parts = [
+        _section("headline", f"Headline{cost_txt}", headline_html(head)),
+        _summary_section(an, bench_names, default),
+        *_curve_sections(an, bench_names, default, head.cost),
+        _exposure_section(an, default),
+        _cost_section(an),
+        _contribution_section(an, default),
+        *_search_sections(an),
+        _quality_section(an),
+        *_meta_sections(an),
+    ]
+    body_html = "".join(parts).replace(
+        "<span class='variant-name'></span>", f"<span class='variant-name'>{esc(default)}</span>"
+    )
+    return _page(an, default, generated_at, body_html)
 
-    # --- summary
-    summary = an.summary()
-    body = _summary_table(summary, variants, bench_names, ref, default)
+
+def _summary_section(an: Analysis, bench_names: list[str], default: str) -> str:
+    """The summary table, and the ex-post rescaled series folded away."""
+    ref = an.run.reference_name
+    body = _summary_table(an.summary(), an.run.variants, bench_names, ref, default)
     if ref is None:
         body += "<p class='how'>No SPY column in benchmarks.csv: the correlation column is empty.</p>"
     ex_post = an.summary_ex_post()
@@ -375,40 +302,40 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
             + _summary_table(ex_post, list(ex_post.index), [], ref, "")
             + "</details>"
         )
-    parts.append(_section("summary", "Summary", body))
+    return _section("summary", "Summary", body)
 
-    # --- curves
-    equity = rfigs.equity_figure(an, head.cost)
-    parts.append(_section("equity", "Equity curves", _figure_div(equity, "fig-equity")))
-    parts.append(
+
+def _curve_sections(an: Analysis, bench_names: list[str], default: str, cost: float | None) -> list[str]:
+    """Equity, drawdowns, rolling Sharpe, vol and beta, tail risk, return distribution, monthly returns."""
+    equity = rfigs.equity_figure(an, cost)
+    parts = [
+        _section("equity", "Equity curves", figure_div(equity, "fig-equity")),
         _section(
-            "drawdowns", "Drawdowns", _figure_div(figs.drawdown_figure(an, default), "fig-drawdowns"), True
-        )
-    )
-    parts.append(_section("worst-drawdowns", "Five worst drawdowns", drawdowns_html(an, default), True))
-    parts.append(
+            "drawdowns", "Drawdowns", figure_div(figs.drawdown_figure(an, default), "fig-drawdowns"), True
+        ),
+        _section("worst-drawdowns", "Five worst drawdowns", drawdowns_html(an, default), True),
         _section(
             "rolling-sharpe",
             "Rolling one-year Sharpe ratio",
-            _figure_div(figs.rolling_sharpe_figure(an, default), "fig-rolling-sharpe"),
+            figure_div(figs.rolling_sharpe_figure(an, default), "fig-rolling-sharpe"),
             True,
-        )
-    )
+        ),
+    ]
     beta_fig = rfigs.rolling_beta_figure(an, default)
-    body = _figure_div(rfigs.rolling_volatility_figure(an, default), "fig-rolling-vol")
+    body = figure_div(rfigs.rolling_volatility_figure(an, default), "fig-rolling-vol")
     body += (
-        _figure_div(beta_fig, "fig-rolling-beta")
+        figure_div(beta_fig, "fig-rolling-beta")
         if beta_fig is not None
         else ("<p class='how'>No reference (SPY) in benchmarks.csv: no rolling beta.</p>")
     )
     parts.append(_section("rolling-risk", "Rolling six-month vol and beta", body, True))
-    risk = risk_html(an, variants, bench_names)
+    risk = risk_html(an, an.run.variants, bench_names)
     parts.append(_section("risk", "Tail risk and risk relative to the reference", risk))
     parts.append(
         _section(
             "returns-distribution",
             "Distribution of monthly returns",
-            _figure_div(rfigs.returns_histogram_figure(an, default), "fig-returns-hist"),
+            figure_div(rfigs.returns_histogram_figure(an, default), "fig-returns-hist"),
             True,
         )
     )
@@ -416,48 +343,52 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
         _section(
             "monthly-returns",
             "Monthly and yearly returns",
-            _figure_div(figs.heatmap_figure(an, default), "fig-monthly-returns"),
+            figure_div(figs.heatmap_figure(an, default), "fig-monthly-returns"),
             True,
         )
     )
+    return parts
 
-    # --- exposure
-    no_pos = _variant_notes(
-        variants,
+
+def _exposure_section(an: Analysis, default: str) -> str:
+    run = an.run
+    no_pos = variant_notes(
+        run.variants,
         lambda v: None if run.strategy_of(v) else f"{layout.POSITIONS} has no positions for {v}.",
         default,
     )
-    parts.append(
-        _section(
-            "exposure",
-            "Exposure by asset class",
-            no_pos + _figure_div(figs.exposure_figure(an, default), "fig-exposure"),
-            True,
-        )
+    return _section(
+        "exposure",
+        "Exposure by asset class",
+        no_pos + figure_div(figs.exposure_figure(an, default), "fig-exposure"),
+        True,
     )
 
-    # --- costs
+
+def _cost_section(an: Analysis) -> str:
     unparsed = an.unparsed_variants()
-    body = _figure_div(figs.cost_figure(an), "fig-cost")
+    body = figure_div(figs.cost_figure(an), "fig-cost")
     if unparsed:
         body += (
             "<p class='how'>Not on this chart (no <code>@&lt;cost&gt;bp</code> in the name): "
-            + _esc(", ".join(unparsed))
+            + esc(", ".join(unparsed))
             + "</p>"
         )
-    parts.append(_section("cost-sensitivity", "Sharpe ratio against cost", body))
+    return _section("cost-sensitivity", "Sharpe ratio against cost", body)
 
-    # --- contribution
+
+def _contribution_section(an: Analysis, default: str) -> str:
+    run = an.run
     if run.asset_returns is None:
-        body = _absent(
+        body = absent(
             layout.ASSET_RETURNS,
             "the return contribution per asset cannot be computed without the assets' returns. "
             "Shown instead: each asset's share of the average gross exposure mean_t(|w_t| / N_t), "
             "which says where the risk budget went, not what it earned.",
         )
     else:
-        body = _variant_notes(
-            variants,
+        body = variant_notes(
+            run.variants,
             lambda v: (
                 None
                 if (c := an.contribution(v)) is None or c.costs_included
@@ -465,35 +396,40 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
             ),
             default,
         )
-    body += _figure_div(figs.contribution_figure(an, default), "fig-contribution")
-    parts.append(_section("contribution", "Contribution by asset", body, True))
+    body += figure_div(figs.contribution_figure(an, default), "fig-contribution")
+    return _section("contribution", "Contribution by asset", body, True)
 
-    # --- walk-forward
+
+def _search_sections(an: Analysis) -> list[str]:
+    """The walk-forward windows and the hyperparameter search."""
+    run = an.run
     if run.windows is None:
-        body = _absent(layout.WINDOWS, "not a walk-forward (ML) run.")
+        body = absent(layout.WINDOWS, "not a walk-forward (ML) run.")
     else:
         body = (
             "<p class='how'>Each walk-forward window: the model is trained on the training span, "
             "tuned on the validation span and traded out of sample on the test span only.</p>"
-            + _figure_div(figs.windows_figure(an), "fig-windows")
-            + _frame_table(run.windows, table_id="windows-table")
+            + figure_div(figs.windows_figure(an), "fig-windows")
+            + frame_table(run.windows, table_id="windows-table")
         )
-    parts.append(_section("walk-forward", "Walk-forward windows", body))
-
+    parts = [_section("walk-forward", "Walk-forward windows", body)]
     if run.trials is None:
-        body = _absent(layout.TRIALS, "no hyperparameter search in this run.")
+        body = absent(layout.TRIALS, "no hyperparameter search in this run.")
     else:
         body = (
             f"<p class='how'>One row per hyperparameter trial ({layout.TRIALS}); the objective is "
             "measured on the validation span of its window.</p>"
-            + _figure_div(figs.trials_figure(an), "fig-trials")
-            + _frame_table(run.trials, table_id="trials-table")
+            + figure_div(figs.trials_figure(an), "fig-trials")
+            + frame_table(run.trials, table_id="trials-table")
         )
     parts.append(_section("hyperparameters", "Hyperparameter search", body))
+    return parts
 
-    # --- quality
+
+def _quality_section(an: Analysis) -> str:
+    run = an.run
     if run.quality is None:
-        body = _absent(layout.QUALITY, "no data-quality findings were recorded.")
+        body = absent(layout.QUALITY, "no data-quality findings were recorded.")
     elif run.quality.empty:
         body = f"<p class='how'>{layout.QUALITY} is empty: no findings.</p>"
     else:
@@ -508,33 +444,43 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
         body = (
             f"<p class='how'>{len(q)} finding(s) on {n_sym} instrument(s), from the data checks run "
             "before the backtest; <em>action</em> says what was done about each.</p>"
-            + _frame_table(counts, table_id="quality-counts")
-            + _frame_table(q, table_id="quality-table")
+            + frame_table(counts, table_id="quality-counts")
+            + frame_table(q, table_id="quality-table")
         )
-    parts.append(_section("data-quality", "Data quality", body))
+    return _section("data-quality", "Data quality", body)
 
-    # --- configuration and versions
-    parts.append(
+
+def _meta_sections(an: Analysis) -> list[str]:
+    """The resolved configuration, the package versions and the run's metadata."""
+    run = an.run
+    meta = run.meta
+    versions = meta.get("versions") if isinstance(meta.get("versions"), dict) else {}
+    other = {k: v for k, v in meta.items() if k != "versions"}
+    return [
         _section(
             "configuration",
             "Resolved configuration (config.toml)",
-            f"<pre id='config-toml'>{_esc(run.config_text)}</pre>",
-        )
-    )
-    versions = meta.get("versions") if isinstance(meta.get("versions"), dict) else {}
-    other = {k: v for k, v in meta.items() if k != "versions"}
-    parts.append(
+            f"<pre id='config-toml'>{esc(run.config_text)}</pre>",
+        ),
         _section(
             "versions",
             f"Versions and run metadata ({layout.META})",
             "<h3>Package versions</h3>"
-            + _kv_table(_flatten(versions or {}), "versions-table")
+            + kv_table(flatten(versions or {}), "versions-table")
             + "<h3>Run</h3>"
-            + _kv_table(_flatten(other), "meta-table"),
-        )
-    )
+            + kv_table(flatten(other), "meta-table"),
+        ),
+    ]
 
-    # --- page
+
+def _page(an: Analysis, default: str, generated_at: str, body_html: str) -> str:
+    """The page around the sections: title, synthetic banner, facts, navigation, scripts."""
+    run = an.run
+    variants = run.variants
+    meta = run.meta
+    raw_data = meta.get("data")
+    data_meta: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+    synthetic = run.synthetic
     label = "SYNTHETIC DATA — " if synthetic else ""
     title = f"{label}deepmomentum report: {run.path.resolve().name}"
     banner = (
@@ -554,24 +500,21 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
         "version": str(meta.get("package_version", "?")),
         "generated": generated_at,
     }
-    facts_html = "".join(f"<span>{_esc(k)}: <b>{_esc(v)}</b></span>" for k, v in facts.items())
+    facts_html = "".join(f"<span>{esc(k)}: <b>{esc(v)}</b></span>" for k, v in facts.items())
     options = "".join(
-        f"<option value='{_esc(v)}'{' selected' if v == default else ''}>{_esc(v)}</option>" for v in variants
+        f"<option value='{esc(v)}'{' selected' if v == default else ''}>{esc(v)}</option>" for v in variants
     )
-    links = "".join(f"<a href='#{sid}'>{_esc(t)}</a>" for sid, t in SECTIONS)
+    links = "".join(f"<a href='#{sid}'>{esc(t)}</a>" for sid, t in SECTIONS)
     nav = (
         f"<nav id='nav'>{links}<label class='chooser' for='variant-select'>Strategy:"
         f"<select id='variant-select' autocomplete='off'>{options}</select></label></nav>"
     )
-    body_html = "".join(parts).replace(
-        "<span class='variant-name'></span>", f"<span class='variant-name'>{_esc(default)}</span>"
-    )
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
-        f"<title>{_esc(title)}</title>\n<style>{_CSS}</style>\n"
+        f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n"
         f"<script type='text/javascript'>{get_plotlyjs()}</script>\n</head>\n<body>\n"
-        f"{banner}<header id='report-header'><h1>{_esc(title)}</h1>"
+        f"{banner}<header id='report-header'><h1>{esc(title)}</h1>"
         f"<div class='facts'>{facts_html}</div></header>\n"
         f"{nav}\n<main>\n{body_html}\n"
         "<footer>Written by <code>deepmomentum report</code>. Self-contained: opens offline.</footer>\n"

@@ -147,6 +147,46 @@ def _batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
         yield order[i : i + size]
 
 
+def _snapshot(net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A CPU copy of the network's weights."""
+    return {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+
+
+def _train_epoch(
+    net: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    loss: LossSpec,
+    train: SequenceBatch,
+    tr: dict[str, torch.Tensor],
+    params: TrainParams,
+    gen: torch.Generator,
+    dev: torch.device,
+    precision: str,
+) -> float:
+    """One pass over shuffled training batches; the mean training loss.
+
+    ``tr`` holds ``train``'s arrays as tensors on ``dev``.
+    """
+    penalty = getattr(net, "penalty", None)
+    net.train()
+    total, count = 0.0, 0
+    for idx in _batches(len(train), params.batch_size, gen):
+        idx = idx.to(dev)
+        mask = tr["mask"][idx]
+        if not bool(mask.any()):
+            continue
+        with _autocast(dev, precision):
+            z = net(tr["x"][idx]).float()
+        value = loss(z, tr["scale"][idx], tr["r_next"][idx], tr["norm_ret"][idx], mask, train.max_weight)
+        if penalty is not None:
+            value = value + penalty()
+        optimiser_step(opt, scaler, value, net, params.max_grad_norm)
+        total += float(value.detach())
+        count += 1
+    return total / max(count, 1)
+
+
 def train_network(
     model_name: str,
     params: TrainParams,
@@ -183,39 +223,23 @@ def train_network(
     scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda" and precision == "fp16")
     tr = _tensors(train, dev)
     va = _tensors(val, dev)
-    penalty = getattr(net, "penalty", None)
-    best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+    best_state = _snapshot(net)
     best_sharpe, best_epoch, stale = -np.inf, -1, 0
     history: list[dict[str, float]] = []
     epochs_run = 0
     for epoch in range(params.max_epochs):
-        net.train()
-        total, count = 0.0, 0
-        for idx in _batches(len(train), params.batch_size, gen):
-            idx = idx.to(dev)
-            mask = tr["mask"][idx]
-            if not bool(mask.any()):
-                continue
-            with _autocast(dev, precision):
-                z = net(tr["x"][idx]).float()
-            value = loss(z, tr["scale"][idx], tr["r_next"][idx], tr["norm_ret"][idx], mask, train.max_weight)
-            if penalty is not None:
-                value = value + penalty()
-            optimiser_step(opt, scaler, value, net, params.max_grad_norm)
-            total += float(value.detach())
-            count += 1
+        train_loss = _train_epoch(net, opt, scaler, loss, train, tr, params, gen, dev, precision)
         net.eval()
         with torch.no_grad(), _autocast(dev, precision):
             z_val = net(va["x"]).float()
         sharpe = loss.validation_sharpe(z_val, va["scale"], va["r_next"], va["mask"], val.max_weight)
         epochs_run = epoch + 1
-        train_loss = total / max(count, 1)
         history.append({"epoch": epoch, "train_loss": train_loss, "val_sharpe": sharpe})
         if on_epoch is not None:
             on_epoch(epoch, train_loss, sharpe)
         if np.isfinite(sharpe) and sharpe > best_sharpe:
             best_sharpe, best_epoch, stale = sharpe, epoch, 0
-            best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+            best_state = _snapshot(net)
         else:
             stale += 1
             if stale >= params.patience:

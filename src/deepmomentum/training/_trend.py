@@ -399,6 +399,21 @@ def _seed(seed: int, *parts: object) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % 2**31
 
 
+def _seed_mean(tasks: list[TrendTask], n_seeds: int, n_days: int, n_assets: int) -> np.ndarray:
+    """Seed-mean of the saved test predictions, shape (n_days, n_assets, 2); NaN outside the windows."""
+    stack = np.full((n_seeds, n_days, n_assets, 2), np.nan, dtype=np.float32)
+    for t in tasks:
+        k = [x.seed for x in tasks if x.window.index == t.window.index].index(t.seed)
+        pred = np.load(t.folder / "predictions.npy")[: t.window.test_hi - t.window.test_lo]
+        stack[k, t.window.test_lo : t.window.test_hi] = pred
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(stack, axis=0)
+
+
 def trend_walk_forward(
     panel: PanelArrays,
     params: TrendParams,
@@ -461,17 +476,7 @@ def trend_walk_forward(
         drop = ("history", "params", "reused", "extended")
         rows.append({k: v for k, v in res.items() if k not in drop})
         notify("task", variant="trend", window=res["window"], trial=0, val_sharpe=None, reused=res["reused"])
-    stack = np.full((n_seeds, n_days, n_assets, 2), np.nan, dtype=np.float32)
-    for t in tasks:
-        k = [x.seed for x in tasks if x.window.index == t.window.index].index(t.seed)
-        pred = np.load(t.folder / "predictions.npy")[: t.window.test_hi - t.window.test_lo]
-        stack[k, t.window.test_lo : t.window.test_hi] = pred
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(stack, axis=0)
+    mean = _seed_mean(tasks, n_seeds, n_days, n_assets)
     index = pd.DatetimeIndex(panel.dates, name="date")
     cols = list(panel.symbols)
     frame = pd.DataFrame(rows).sort_values(["window", "seed"]).reset_index(drop=True)

@@ -1,9 +1,12 @@
 """Alpha Vantage client: daily prices, FX, commodities, economic indicators, news.
 
-The real answer formats: every value is a string; time series come newest first;
-``"."`` marks a missing value; errors come back as HTTP 200 with a body holding
-``"Error Message"``, ``"Note"`` or ``"Information"``. The parsers here turn each
-answer into a pandas object, oldest first, with missing values dropped.
+Errors come back as HTTP 200 with a body holding ``"Error Message"``,
+``"Note"`` or ``"Information"``; the client classifies them
+(:mod:`~deepmomentum.data.acquisition._av_answers`), retries the rate-limit
+notes and raises the rest. The answer parsers live in
+:mod:`~deepmomentum.data.acquisition._av_parse`, the client-side rate limit in
+:mod:`~deepmomentum.data.acquisition._av_rate`; their public names are
+re-exported here.
 
 The API key is only ever added to the outgoing request by a transport wrapper,
 below httpx's own logging, so that it never appears in a log line, an exception
@@ -13,10 +16,8 @@ message, a repr or a file.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -24,6 +25,16 @@ import httpx
 import numpy as np
 import pandas as pd
 
+from deepmomentum.data.acquisition._av_answers import AnswerKind, classify_answer, message_of
+from deepmomentum.data.acquisition._av_parse import (
+    COMMODITY_ENDPOINTS,
+    ECONOMIC_ENDPOINTS,
+    parse_daily,
+    parse_fx_daily,
+    parse_news_sentiment,
+    parse_value_series,
+)
+from deepmomentum.data.acquisition._av_rate import RateLimiter
 from deepmomentum.data.acquisition._errors import (
     AlphaVantageError,
     FetchError,
@@ -53,385 +64,12 @@ DEFAULT_BASE_URL = "https://www.alphavantage.co"
 ENV_API_KEY = "ALPHAVANTAGE_API_KEY"
 ENV_BASE_URL = "ALPHAVANTAGE_BASE_URL"
 
-#: Commodity functions and the finest interval each offers.
-COMMODITY_ENDPOINTS: dict[str, str] = {
-    "WTI": "daily",
-    "BRENT": "daily",
-    "NATURAL_GAS": "daily",
-    "COPPER": "monthly",
-    "ALUMINUM": "monthly",
-    "WHEAT": "monthly",
-    "CORN": "monthly",
-    "COTTON": "monthly",
-    "SUGAR": "monthly",
-    "COFFEE": "monthly",
-}
-#: Economic-indicator functions and the finest interval each offers (None: no choice).
-ECONOMIC_ENDPOINTS: dict[str, str | None] = {
-    "REAL_GDP": "quarterly",
-    "CPI": "monthly",
-    "INFLATION": None,
-    "UNEMPLOYMENT": None,
-    "FEDERAL_FUNDS_RATE": "daily",
-    "TREASURY_YIELD": "daily",
-}
-PRICE_ENDPOINTS = ("TIME_SERIES_DAILY", "TIME_SERIES_DAILY_ADJUSTED", "FX_DAILY")
-
-_DAILY_FIELDS = {
-    "1. open": "open",
-    "2. high": "high",
-    "3. low": "low",
-    "4. close": "close",
-    "5. volume": "volume",
-}
-_ADJUSTED_FIELDS = {
-    "1. open": "open",
-    "2. high": "high",
-    "3. low": "low",
-    "4. close": "close",
-    "5. adjusted close": "adjusted_close",
-    "6. volume": "volume",
-    "7. dividend amount": "dividend_amount",
-    "8. split coefficient": "split_coefficient",
-}
-_FX_FIELDS = {"1. open": "open", "2. high": "high", "3. low": "low", "4. close": "close"}
-
 #: Seconds to wait after a burst-limit answer before the first retry (free tier: 1 request a second).
 BURST_WAIT_S = 1.0
 
 # Alpha Vantage's compact answer holds the latest 100 data points; ask for it only
 # when the cache reaches back within this many business days.
 _COMPACT_REACH_BDAYS = 90
-
-
-# --------------------------------------------------------------------------- parsers
-
-
-def _number(value: Any) -> float:
-    """Parse an Alpha Vantage value; ``"."``, ``""``, ``"None"`` and None are NaN."""
-    if value is None:
-        return math.nan
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip()
-    if text in {"", ".", "None", "null", "-", "NaN", "nan"}:
-        return math.nan
-    try:
-        return float(text)
-    except ValueError:
-        raise FetchError(f"Alpha Vantage sent {text!r} where a number was expected") from None
-
-
-def _shape_error(payload: Mapping[str, Any], expected: str, what: str) -> FetchError:
-    keys = ", ".join(sorted(map(str, payload))) or "none"
-    return FetchError(
-        f"{what}: the Alpha Vantage answer has no {expected!r} (keys: {keys}); "
-        "the format may have changed or the request was wrong"
-    )
-
-
-def _frame_from_series_block(block: Any, fields: Mapping[str, str], what: str) -> pd.DataFrame:
-    if not isinstance(block, Mapping):
-        raise FetchError(f"{what}: the time-series block is not an object")
-    if not block:
-        return pd.DataFrame(
-            {name: pd.Series(dtype="float64") for name in fields.values()},
-            index=pd.DatetimeIndex([], name="date"),
-        )
-    dates = pd.DatetimeIndex(pd.to_datetime(list(block), format="ISO8601"), name="date")
-    if dates.tz is not None:
-        dates = dates.tz_localize(None)
-    dates = dates.normalize()
-    columns: dict[str, np.ndarray] = {}
-    for raw, name in fields.items():
-        columns[name] = np.array(
-            [_number(row.get(raw)) if isinstance(row, Mapping) else math.nan for row in block.values()],
-            dtype="float64",
-        )
-    frame = pd.DataFrame(columns, index=dates)
-    frame = frame[~frame.index.duplicated(keep="first")]
-    return frame.sort_index()
-
-
-def parse_daily(payload: Mapping[str, Any], adjusted: bool = False) -> pd.DataFrame:
-    """Parse a ``TIME_SERIES_DAILY`` or ``TIME_SERIES_DAILY_ADJUSTED`` answer.
-
-    Parameters
-    ----------
-    payload : mapping
-        The decoded JSON answer (newest first, all values strings).
-    adjusted : bool, default False
-        True for ``TIME_SERIES_DAILY_ADJUSTED``.
-
-    Returns
-    -------
-    pd.DataFrame of shape (n_days, 5) or (n_days, 8)
-        Columns ``open, high, low, close, volume`` (plus ``adjusted_close,
-        dividend_amount, split_coefficient`` when adjusted), prices in the quote
-        currency, float64, oldest first; missing values are NaN.
-    """
-    what = "TIME_SERIES_DAILY_ADJUSTED" if adjusted else "TIME_SERIES_DAILY"
-    key = "Time Series (Daily)"
-    if key not in payload:
-        raise _shape_error(payload, key, what)
-    return _frame_from_series_block(payload[key], _ADJUSTED_FIELDS if adjusted else _DAILY_FIELDS, what)
-
-
-def parse_fx_daily(payload: Mapping[str, Any]) -> pd.DataFrame:
-    """Parse an ``FX_DAILY`` answer.
-
-    Returns
-    -------
-    pd.DataFrame of shape (n_days, 4)
-        Columns ``open, high, low, close``: units of the quote currency per unit
-        of the base currency (``EUR/USD``: dollars per euro), oldest first.
-    """
-    key = "Time Series FX (Daily)"
-    if key not in payload:
-        raise _shape_error(payload, key, "FX_DAILY")
-    return _frame_from_series_block(payload[key], _FX_FIELDS, "FX_DAILY")
-
-
-def parse_value_series(payload: Mapping[str, Any]) -> pd.Series:
-    """Parse a commodity or economic-indicator answer (``{"name", "interval", "unit", "data"}``).
-
-    Returns
-    -------
-    pd.Series
-        Values in the answer's ``unit`` (e.g. dollars per barrel, percent), float64,
-        oldest first, ``"."`` dropped; named after the answer's ``name``; the
-        ``attrs`` hold ``name``, ``interval`` and ``unit``.
-    """
-    data = payload.get("data")
-    if not isinstance(data, list):
-        raise _shape_error(payload, "data", str(payload.get("name", "commodity/economic series")))
-    dates: list[str] = []
-    values: list[float] = []
-    for row in data:
-        if not isinstance(row, Mapping) or "date" not in row:
-            raise FetchError("an Alpha Vantage data row has no 'date'; the format may have changed")
-        dates.append(str(row["date"]))
-        values.append(_number(row.get("value")))
-    index = pd.DatetimeIndex(pd.to_datetime(dates, format="ISO8601"), name="date").normalize()
-    series = pd.Series(np.array(values, dtype="float64"), index=index, name=str(payload.get("name", "")))
-    series = series[~series.index.duplicated(keep="first")].sort_index().dropna()
-    series.attrs = {k: str(payload.get(k, "")) for k in ("name", "interval", "unit")}
-    return series
-
-
-_NEWS_COLUMNS = [
-    "time_published",
-    "title",
-    "source",
-    "url",
-    "overall_sentiment_score",
-    "overall_sentiment_label",
-    "ticker",
-    "ticker_relevance",
-    "ticker_sentiment_score",
-    "ticker_sentiment_label",
-]
-
-
-def parse_news_sentiment(payload: Mapping[str, Any]) -> pd.DataFrame:
-    """Parse a ``NEWS_SENTIMENT`` answer.
-
-    Returns
-    -------
-    pd.DataFrame of shape (n_rows, 10)
-        One row per (article, ticker) pair, or one row with an empty ``ticker`` for
-        an article that names no ticker. ``time_published`` is a naive UTC
-        timestamp; scores are floats in [-1, 1], relevance in [0, 1]. Sorted by
-        ``time_published``, oldest first.
-    """
-    feed = payload.get("feed")
-    if not isinstance(feed, list):
-        raise _shape_error(payload, "feed", "NEWS_SENTIMENT")
-    rows: list[dict[str, Any]] = []
-    for item in feed:
-        if not isinstance(item, Mapping):
-            continue
-        published = pd.to_datetime(
-            str(item.get("time_published", "")), format="%Y%m%dT%H%M%S", errors="coerce"
-        )
-        base = {
-            "time_published": published,
-            "title": str(item.get("title", "")),
-            "source": str(item.get("source", "")),
-            "url": str(item.get("url", "")),
-            "overall_sentiment_score": _number(item.get("overall_sentiment_score")),
-            "overall_sentiment_label": str(item.get("overall_sentiment_label", "")),
-        }
-        tickers = item.get("ticker_sentiment") or []
-        if not tickers:
-            rows.append(
-                base
-                | {
-                    "ticker": "",
-                    "ticker_relevance": math.nan,
-                    "ticker_sentiment_score": math.nan,
-                    "ticker_sentiment_label": "",
-                }
-            )
-        for t in tickers:
-            rows.append(
-                base
-                | {
-                    "ticker": str(t.get("ticker", "")),
-                    "ticker_relevance": _number(t.get("relevance_score")),
-                    "ticker_sentiment_score": _number(t.get("ticker_sentiment_score")),
-                    "ticker_sentiment_label": str(t.get("ticker_sentiment_label", "")),
-                }
-            )
-    frame = pd.DataFrame(rows, columns=_NEWS_COLUMNS)
-    frame["time_published"] = pd.to_datetime(frame["time_published"])
-    return frame.sort_values("time_published", kind="stable").reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- rate limit
-
-
-class RateLimiter:
-    """Client-side limit on request rate: at most ``per_minute`` a minute, ``per_day`` a day.
-
-    Parameters
-    ----------
-    per_minute : int or None, default 5
-        Requests in any 60-second window (free tier: 5); None: no limit.
-    per_day : int or None, default 25
-        Requests per calendar day (UTC) of this process (free tier: 25); None: no
-        limit. When spent, :class:`RateLimitError` is raised rather than waiting.
-    clock : callable, default time.time
-        Seconds since the epoch.
-    sleep : callable, default time.sleep
-    min_interval : float, default 0
-        Least seconds between two requests (the free tier answers a burst faster
-        than 1 a second with a rate-limit note; :meth:`free` sets 1).
-    """
-
-    def __init__(
-        self,
-        per_minute: int | None = 5,
-        per_day: int | None = 25,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-        min_interval: float = 0.0,
-    ) -> None:
-        self.per_minute = per_minute
-        self.per_day = per_day
-        self.clock = clock
-        self.sleep = sleep
-        self.min_interval = min_interval
-        self._last: float | None = None
-        self._recent: deque[float] = deque()
-        self._day: int | None = None
-        self._today_count = 0
-
-    @classmethod
-    def free(cls) -> RateLimiter:
-        """Free-tier limits: 5 requests a minute, 25 a day, 1 a second."""
-        return cls(per_minute=5, per_day=25, min_interval=1.0)
-
-    @classmethod
-    def premium(cls, per_minute: int = 75) -> RateLimiter:
-        """Premium limits: ``per_minute`` a minute (75 on the smallest plan), no daily cap."""
-        return cls(per_minute=per_minute, per_day=None)
-
-    @property
-    def used_today(self) -> int:
-        """Requests made today by this limiter."""
-        return self._today_count if self._day == int(self.clock() // 86400) else 0
-
-    def acquire(self) -> None:
-        """Wait until a request is allowed, then count it.
-
-        Raises
-        ------
-        RateLimitError
-            When the daily quota is spent.
-        """
-        now = self.clock()
-        day = int(now // 86400)
-        if day != self._day:
-            self._day, self._today_count = day, 0
-        if self.per_day is not None and self._today_count >= self.per_day:
-            raise RateLimitError(
-                f"the daily quota of {self.per_day} Alpha Vantage requests is spent; series fetched so "
-                "far are kept: rerun tomorrow to continue, or use a premium key (premium = true)"
-            )
-        if self.per_minute is not None and self.per_minute > 0:
-            while True:
-                while self._recent and now - self._recent[0] >= 60.0:
-                    self._recent.popleft()
-                if len(self._recent) < self.per_minute:
-                    break
-                self.sleep(max(60.0 - (now - self._recent[0]), 0.0) + 0.01)
-                now = self.clock()
-            self._recent.append(now)
-        if self.min_interval > 0 and self._last is not None and now - self._last < self.min_interval:
-            self.sleep(self.min_interval - (now - self._last))
-            now = self.clock()
-        self._last = now
-        self._today_count += 1
-
-
-# --------------------------------------------------------------------------- answer kinds
-
-#: What an Alpha Vantage error body means (see :func:`classify_answer`).
-AnswerKind = Literal[
-    "burst", "rate_limit", "daily_quota", "premium", "invalid_key", "demo_key", "unknown_symbol", "error"
-]
-_MESSAGE_FIELDS = ("Error Message", "Note", "Information")
-
-
-def _message(payload: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The first message field of an answer and its text, or None for a data answer."""
-    for field_name in _MESSAGE_FIELDS:
-        raw = payload.get(field_name)
-        if isinstance(raw, str):
-            return field_name, raw.strip()
-    return None
-
-
-def classify_answer(payload: Mapping[str, Any]) -> AnswerKind | None:
-    """What kind of message an Alpha Vantage answer carries.
-
-    Parameters
-    ----------
-    payload : mapping
-        The decoded JSON answer.
-
-    Returns
-    -------
-    str or None
-        None for a data answer. ``"burst"``: more than 1 request a second (retry
-        after a second); ``"rate_limit"``: the per-minute note (retry with
-        backoff); ``"daily_quota"``: the day's requests are spent (stop);
-        ``"premium"``: the endpoint or option needs a premium plan;
-        ``"invalid_key"``, ``"demo_key"``, ``"unknown_symbol"``; ``"error"``: any
-        other message.
-    """
-    found = _message(payload)
-    if found is None:
-        return None
-    field_name, text = found
-    low = text.lower()
-    if "apikey" in low.replace(" ", "") and ("invalid" in low or "missing" in low):
-        return "invalid_key"
-    if "demo" in low and "api key" in low:
-        return "demo_key"
-    # Burst and quota texts end "... unlock all premium endpoints": match the claim, not the word.
-    if "is a premium endpoint" in low or "premium feature" in low or "premium-only" in low:
-        return "premium"
-    if field_name == "Error Message":
-        return "unknown_symbol" if "invalid api call" in low else "error"
-    if "per second" in low or "sparingly" in low or "spreading out" in low:
-        return "burst"
-    if "per day" in low and "per minute" not in low:
-        return "daily_quota"
-    if any(w in low for w in ("rate limit", "call frequency", "per minute", "requests")):
-        return "rate_limit"
-    return "error"
 
 
 # --------------------------------------------------------------------------- client
@@ -569,7 +207,7 @@ class AlphaVantageClient:
     def _classify(self, payload: Mapping[str, Any], what: str) -> tuple[FetchError | None, AnswerKind | None]:
         """The error an answer body carries (None for data), and its kind."""
         kind = classify_answer(payload)
-        found = _message(payload)
+        found = message_of(payload)
         if kind is None or found is None:
             return None, None
         text = _redact(found[1], self._api_key or os.environ.get(ENV_API_KEY, ""))
