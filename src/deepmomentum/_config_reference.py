@@ -54,6 +54,52 @@ defaults filled in, is written to `config.toml` in the run folder.
 - A `[[models]]` entry is one element of the `models` list; a table under it
   (`[models.search]`) belongs to the entry above it.
 
+Pipelines and their tables. `[pipeline]` names one implementation per stage
+(signal, portfolio, rebalance); without it the run is the managed-futures system
+(`trend_model` / `constrained` / `hybrid`) when any of `[trend_model]`,
+`[overlays]`, `[portfolio]`, `[rebalance]` is given, else the Deep Momentum
+Network (`dmn` / `vol_scaling` / `daily`). Each stage reads its own table:
+
+- `[[models]]`: read when `pipeline.signal = "dmn"`, or `"trend_model"` with
+  `overlays.core_signal = "dmn"`; the DMN walk-forward.
+- `[trend_model]`: read when `pipeline.signal = "trend_model"` with
+  `overlays.core_signal = "model"`; builds `TrendParams` (`TrendModelConfig.params()`).
+- `[overlays]`: read when `pipeline.signal = "trend_model"`, or (its regime keys)
+  `pipeline.rebalance = "hybrid"`; the regime, sentiment and timeframe overlays.
+- `[portfolio]`: read when `pipeline.portfolio = "constrained"`; builds
+  `PortfolioConstraints` (`PortfolioConfig.constraints()`), plus the book's tilt,
+  trend alignment, covariance and benchmark blend.
+- `[rebalance]`: read when `pipeline.rebalance = "hybrid"`; builds
+  `RebalanceRules` (`RebalanceConfig.rules()`).
+
+```toml
+# the managed-futures system: pipeline inferred as trend_model / constrained / hybrid
+[trend_model]
+max_epochs = 20
+
+[overlays]
+sentiment_overlay = false
+
+[portfolio]
+vol_target = 0.10
+
+[rebalance]
+min_days_between = 21
+```
+
+- A table the pipeline would not read is an error naming it, not a silent
+  default; a table it reads but the file leaves out takes the defaults below.
+- The DMN-only `[training]` keys (`seq_len`, `max_epochs`, `patience`,
+  `n_trials`, `sampler`, `seeds_per_trial`, `ensemble_top_k`, `search`) are an
+  error at a non-default value when no stage trains a DMN: the trend model's
+  are `trend_model.max_epochs`, `trend_model.patience`... Its windows,
+  `device`, `precision` and `jobs` come from `[training]`.
+- The old flat `[managed_futures]` table (presets and run folders written
+  before these tables) still loads, with a `ConfigWarning`: each key goes to
+  its table above under the same name, nothing is refused, and the
+  configuration is written back in that layout, so `--resume` of an old run
+  folder sees the settings it recorded.
+
 Units: returns, vols, weights and costs of the backtest are decimals unless the
 key says `bps` (basis points, 1 bp = 0.0001); spans, horizons and lookbacks are
 trading days unless the description says otherwise.

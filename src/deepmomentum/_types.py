@@ -10,9 +10,12 @@ from typing import Literal
 
 __all__ = [
     "PERIODS_PER_YEAR",
+    "ClassBudget",
     "Convention",
+    "CoreSignal",
     "Device",
     "ExecutorName",
+    "GrowthIndicator",
     "LossName",
     "ModelName",
     "PortfolioName",
@@ -20,6 +23,7 @@ __all__ = [
     "QualityAction",
     "RebalanceName",
     "SamplerName",
+    "SignalName",
 ]
 
 #: Trading days a year: the one annualisation factor.
@@ -40,3 +44,11 @@ Convention = Literal["paper", "nav"]
 PortfolioName = Literal["vol_scaling", "constrained"]
 #: Stage 3: trade every day, or on the hybrid triggers.
 RebalanceName = Literal["daily", "hybrid"]
+#: Stage 1: the Deep Momentum Networks, the managed-futures trend model, or a classical rule.
+SignalName = Literal["dmn", "trend_model", "long_only", "tsmom", "macd"]
+#: The short-term component of the trend-model signal: the model, or (ablation) TSMOM or the DMN.
+CoreSignal = Literal["model", "tsmom", "dmn"]
+#: The macro growth series of the economic regime.
+GrowthIndicator = Literal["cfnai", "indpro"]
+#: How class budgets read: shares of the book's gross, or caps in decimals of NAV.
+ClassBudget = Literal["gross_share", "nav_cap"]

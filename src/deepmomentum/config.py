@@ -1,6 +1,7 @@
 """Run configuration: TOML files validated by pydantic.
 
-A configuration file has one table per part::
+A configuration file has one table per part (the managed-futures tables are in
+:mod:`deepmomentum._config_mf`)::
 
     seed = 42
 
@@ -25,34 +26,69 @@ import datetime as dt
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from deepmomentum._types import PortfolioName, RebalanceName
+from deepmomentum._config_base import ConfigWarning, Strict
+from deepmomentum._config_mf import (
+    MF_TABLES,
+    TABLE_OF,
+    ManagedFuturesConfig,
+    OverlaysConfig,
+    PortfolioConfig,
+    RebalanceConfig,
+    TrendModelConfig,
+    raw_stages,
+    split_legacy,
+    used_tables,
+)
+from deepmomentum._types import (
+    Device,
+    ExecutorName,
+    LossName,
+    ModelName,
+    PortfolioName,
+    Precision,
+    QualityAction,
+    RebalanceName,
+    SamplerName,
+    SignalName,
+)
 from deepmomentum._validation import format_validation_error
 from deepmomentum.exceptions import ConfigError
 
 __all__ = [
     "CLASSICAL_SIGNALS",
     "BacktestConfig",
+    "ConfigWarning",
     "DataConfig",
     "FeatureConfig",
     "ManagedFuturesConfig",
     "ModelVariant",
+    "OverlaysConfig",
     "PipelineConfig",
+    "PortfolioConfig",
+    "RebalanceConfig",
     "RunConfig",
     "SearchSpace",
     "TrainingConfig",
+    "TrendModelConfig",
     "dump_config",
     "load_config",
     "to_toml_dict",
 ]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 _ACQUISITION_FIELD_DOC = (
@@ -62,7 +98,7 @@ _ACQUISITION_FIELD_DOC = (
 )
 
 
-class DataConfig(_Strict):
+class DataConfig(Strict):
     """Where the prices come from and which span is backtested."""
 
     data_dir: Path | None = Field(
@@ -76,7 +112,7 @@ class DataConfig(_Strict):
         None, exclude=True, repr=False, description="Same as the top-level [acquisition] table."
     )
     quality_check: bool = Field(True, description="Check data quality before use; refuse unresolved errors.")
-    quality: dict[str, Literal["flag", "drop", "ffill", "keep", "error"]] = Field(
+    quality: dict[str, QualityAction] = Field(
         default_factory=dict,
         description=(
             "Action per issue type (spike, non_positive, stale, gap, calendar): drop, keep, error, ffill "
@@ -91,7 +127,7 @@ class DataConfig(_Strict):
     )
 
 
-class FeatureConfig(_Strict):
+class FeatureConfig(Strict):
     """The network inputs of Deep Momentum Networks (Lim, Zohren & Roberts, 2019)."""
 
     horizons: list[int] = Field([1, 21, 63, 126, 252], description="Normalised-return horizons, days.")
@@ -104,7 +140,7 @@ class FeatureConfig(_Strict):
     winsorise_n_std: float = Field(5.0, gt=0)
 
 
-class BacktestConfig(_Strict):
+class BacktestConfig(Strict):
     """From positions to returns."""
 
     strategies: list[str] = Field(["long_only", "tsmom", "macd"], description="Classical strategies.")
@@ -123,7 +159,7 @@ class BacktestConfig(_Strict):
         return v
 
 
-class SearchSpace(_Strict):
+class SearchSpace(Strict):
     """Hyperparameter grid (the paper's by default); each trial draws one value per list."""
 
     dropout: list[float] = Field([0.1, 0.2, 0.3, 0.4, 0.5])
@@ -134,12 +170,12 @@ class SearchSpace(_Strict):
     l1: list[float] = Field([1e-5, 1e-4, 1e-3, 1e-2], description="L1 penalty grid (linear model only).")
 
 
-class ModelVariant(_Strict):
+class ModelVariant(Strict):
     """One network + loss to train walk-forward; its name labels its results."""
 
     name: str = Field(..., pattern=r"^[A-Za-z0-9_\-]+$", description="Label, e.g. lstm or lstm_cost10.")
-    model: Literal["lstm", "linear", "mlp", "wavenet"] = "lstm"
-    loss: Literal["sharpe", "avg_return", "mse", "bce"] = "sharpe"
+    model: ModelName = "lstm"
+    loss: LossName = "sharpe"
     cost_bps: float = Field(0.0, ge=0, description="Cost inside the loss, bp (turnover regularisation).")
     lags: int | None = Field(
         None, ge=1, description="Days of features per input; default 1 (lstm, wavenet) or 5."
@@ -154,7 +190,7 @@ class ModelVariant(_Strict):
         return 5 if self.model in ("linear", "mlp") else 1
 
 
-class TrainingConfig(_Strict):
+class TrainingConfig(Strict):
     """Walk-forward training and hyperparameter search."""
 
     first_test_year: int = Field(2011, description="First out-of-sample year.")
@@ -165,139 +201,27 @@ class TrainingConfig(_Strict):
     max_epochs: int = Field(100, ge=1)
     patience: int = Field(25, ge=1, description="Early-stopping patience, epochs.")
     n_trials: int = Field(50, ge=1, description="Hyperparameter trials per window and model.")
-    sampler: Literal["random", "tpe"] = "random"
+    sampler: SamplerName = "random"
     seeds_per_trial: int = Field(1, ge=1, description="Seeds trained per trial (averaged).")
     ensemble_top_k: int = Field(1, ge=1, description="Average the positions of the top-k trials.")
     jobs: int = Field(1, ge=1, description="Parallel local workers (joblib); with Ray, tasks at once.")
-    executor: Literal["local", "ray"] = Field("local", description="Where tasks run: local or ray.")
+    executor: ExecutorName = Field("local", description="Where tasks run: local or ray.")
     ray_address: str | None = Field(None, description="Ray cluster address; None starts a local one.")
     storage: str | None = Field(
         None,
         description="Optuna storage URL shared by several machines (e.g. postgresql://...); "
         "None: optuna.db in the run folder.",
     )
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    device: Device = "auto"
+    precision: Precision = "fp32"
     search: SearchSpace = Field(default_factory=SearchSpace)
 
 
-_REGIMES = ("expansion", "slowdown", "contraction", "recovery")
-
-
-class ManagedFuturesConfig(_Strict):
-    """ML-enhanced ETF managed futures (issue 5; see ``docs/portfolio.md``).
-
-    Weights and caps are decimals of NAV; vols are annual decimals; spans and
-    horizons are trading days; spacing is calendar days.
-    """
-
-    # trend model (BiLSTM-attention, two heads)
-    horizon: int = Field(21, ge=1, description="Forward horizon h of the labels, trading days.")
-    lookback: int = Field(20, ge=2, description="Input window, days (the sample for day t is [t-L+1, t]).")
-    hidden_sizes: list[int] = Field([64, 32, 16], min_length=1, description="Stacked BiLSTM sizes.")
-    dropout: float = Field(0.2, ge=0, lt=1)
-    batch_size: int = Field(64, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    max_grad_norm: float = Field(1.0, gt=0)
-    max_epochs: int = Field(50, ge=1)
-    patience: int = Field(10, ge=1, description="Early-stopping patience on the validation loss, epochs.")
-    magnitude_weight: float = Field(1.0, ge=0, description="Weight of the magnitude (Huber) loss.")
-    train_stride: int = Field(1, ge=1, description="Days between training samples of one asset.")
-    max_train_samples: int | None = Field(None, ge=100, description="Cap on training samples (latest kept).")
-    seeds: int = Field(1, ge=1, description="Models per window (their signals are averaged).")
-    return_horizons: list[int] = Field([1, 5, 21, 63, 126, 252], min_length=1)
-    vol_spans: list[int] = Field([21, 63, 252], min_length=2, description="Vol-ratio feature spans.")
-    signal_span: int = Field(63, ge=2, description="EWM span of |signal| for causal normalisation.")
-    # regime and sentiment
-    growth_indicator: Literal["cfnai", "indpro"] = Field(
-        "cfnai", description="Macro growth indicator (market-implied fallback without --macro-dir)."
-    )
-    inflation_axis: bool = Field(True, description="Record an inflation axis (CPI y/y vs trend).")
-    regime_confirm_days: int = Field(5, ge=1, description="Market-implied regime must persist this long.")
-    regime_weights: dict[str, list[float]] = Field(
-        {
-            "expansion": [0.3, 0.3, 0.4],
-            "slowdown": [0.45, 0.35, 0.2],
-            "contraction": [0.5, 0.3, 0.2],
-            "recovery": [0.4, 0.4, 0.2],
-        },
-        description="Per regime, weights of the (short, medium, long) signal components.",
-    )
-    core_signal: Literal["model", "tsmom", "dmn"] = Field(
-        "model",
-        description="The short-term component: the trend model, or (ablation) TSMOM or the [[models]] DMN.",
-    )
-    regime_overlay: bool = Field(True, description="Weigh the timeframes by regime (off: the average row).")
-    sentiment_overlay: bool = Field(True, description="Adjust the short component by news sentiment.")
-    timeframe_mix: bool = Field(True, description="Mix short/medium/long components (off: short only).")
-    sentiment_max_adjust: float = Field(0.2, ge=0, le=1, description="Bound on the sentiment adjustment.")
-    sentiment_max_age_days: int = Field(5, ge=1, description="A score is used for at most this many days.")
-    # portfolio construction
-    vol_target: float = Field(0.15, gt=0, le=1, description="Portfolio vol target, annual decimal.")
-    cov_span: int = Field(63, ge=5, description="EWM span of the covariance, days.")
-    class_caps: dict[str, float] = Field(
-        {"commodity": 0.2, "bond": 0.2, "equity": 0.3, "fx": 0.1},
-        description="Asset-class budgets, read as class_budget says (absent class: no budget).",
-    )
-    class_budget: Literal["gross_share", "nav_cap"] = Field(
-        "gross_share",
-        description="gross_share: budgets are shares of the book's gross, normalised to sum to 1 "
-        "(the book can reach its vol target); nav_cap: caps on each class's gross, decimal of NAV.",
-    )
-    max_position: float = Field(0.25, gt=0, description="Cap on |weight| per position.")
-    max_gross: float = Field(1.8, gt=0, description="Cap on the gross leverage sum |w|.")
-    net_bounds: tuple[float, float] | None = Field(
-        (-0.15, 0.15), description="Bounds on the net exposure sum w; None disables."
-    )
-    min_active_classes: int = Field(3, ge=0, description="Classes whose gross share >= min_class_share.")
-    min_class_share: float = Field(0.05, ge=0, lt=1)
-    sector_max_share: float = Field(
-        0.5, gt=0, le=1, description="Commodity sector cap, share of its class cap."
-    )
-    trend_alignment: float = Field(
-        0.5, ge=0, le=1, description="Multiplier of signals against the slow trend."
-    )
-    tilt_strength: float = Field(0.25, ge=0, lt=1, description="Class tilt by trailing performance, +-.")
-    tilt_lookback: int = Field(126, ge=5)
-    benchmark_blend: float = Field(
-        0.1, ge=0, le=1, description="Share of the static allocation in the blend."
-    )
-    benchmark_weights: dict[str, float] = Field({"SPY": 0.4, "IEF": 0.4, "GLD": 0.2})
-    # rebalancing
-    quarterly: bool = True
-    min_days_between: int = Field(14, ge=0, description="Calendar days between rebalances.")
-    max_per_year: int | None = Field(12, ge=1, description="Cap on rebalances per calendar year.")
-    signal_change: float = Field(0.15, gt=0, description="Trigger: |change| of one asset's signal.")
-    mean_signal_change: float = Field(0.075, gt=0, description="Trigger: change of the mean |signal|.")
-    reversal_assets: list[str] = Field(["SPY", "TLT", "BNO|USO"], description="'A|B': first present.")
-    daily_variant: bool = Field(True, description="Also report daily rebalancing (mf_daily).")
-
-    @field_validator("regime_weights")
-    @classmethod
-    def _regime_table(cls, v: dict[str, list[float]]) -> dict[str, list[float]]:
-        missing = [r for r in _REGIMES if r not in v]
-        if missing:
-            raise ValueError(f"regime_weights lacks {missing}; give all of {list(_REGIMES)}")
-        for name, w in v.items():
-            if name not in _REGIMES:
-                raise ValueError(f"unknown regime {name!r}; use {list(_REGIMES)}")
-            if len(w) != 3 or any(x < 0 for x in w) or sum(w) <= 0:
-                raise ValueError(f"regime_weights.{name} must be 3 non-negative weights, got {w}")
-        return v
-
-    @field_validator("net_bounds")
-    @classmethod
-    def _net(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
-        if v is not None and not (v[0] <= 0 <= v[1]):
-            raise ValueError(f"net_bounds must satisfy lower <= 0 <= upper, got {v}")
-        return v
-
-
 #: Signals that need no training: the classical rules.
-CLASSICAL_SIGNALS = ("long_only", "tsmom", "macd")
+CLASSICAL_SIGNALS: tuple[str, ...] = tuple(s for s in get_args(SignalName) if s not in ("dmn", "trend_model"))
 
 
-class PipelineConfig(_Strict):
+class PipelineConfig(Strict):
     """Which implementation runs each stage: signal -> portfolio -> rebalancing -> engine.
 
     The Deep Momentum Network is ``dmn`` / ``vol_scaling`` / ``daily``; the
@@ -308,8 +232,8 @@ class PipelineConfig(_Strict):
 
     signal: str = Field(
         "dmn",
-        description="dmn (the [[models]], walk-forward), trend_model (the [managed_futures] BiLSTM "
-        "with its overlays) or a classical rule: long_only, tsmom, macd.",
+        description="dmn (the [[models]], walk-forward), trend_model (the [trend_model] BiLSTM "
+        "with its [overlays]) or a classical rule: long_only, tsmom, macd.",
     )
     portfolio: PortfolioName = Field(
         "vol_scaling",
@@ -323,14 +247,38 @@ class PipelineConfig(_Strict):
     @field_validator("signal")
     @classmethod
     def _known_signal(cls, v: str) -> str:
-        known = ("dmn", "trend_model", *CLASSICAL_SIGNALS)
+        known = get_args(SignalName)
         if v not in known:
             raise ValueError(f"unknown signal {v!r}; use one of {list(known)}")
         return v
 
 
-class RunConfig(_Strict):
-    """A whole run: data, features, backtest, and the models trained walk-forward."""
+#: Training keys read only by the DMN's walk-forward search -> where the trend model's setting lives.
+_DMN_ONLY_TRAINING = {
+    "seq_len": "trend_model.lookback",
+    "max_epochs": "trend_model.max_epochs",
+    "patience": "trend_model.patience",
+    "n_trials": None,
+    "sampler": None,
+    "seeds_per_trial": "trend_model.seeds",
+    "ensemble_top_k": None,
+    "search": "the [trend_model] keys (hidden_sizes, dropout, batch_size, lr, max_grad_norm)",
+}
+_MF_STAGES = PipelineConfig(signal="trend_model", portfolio="constrained", rebalance="hybrid")
+
+
+class RunConfig(Strict):
+    """A whole run: data, features, backtest, and the stages of the pipeline with their tables.
+
+    The managed-futures tables (``[trend_model]``, ``[overlays]``, ``[portfolio]``,
+    ``[rebalance]``) and ``[[models]]`` are read by the stages that need them; a
+    table the pipeline would ignore is an error, and so is a non-default DMN-only
+    ``[training]`` key when no stage trains a DMN. A table a stage needs but the
+    file leaves out takes its defaults (written to the run folder's ``config.toml``).
+    The old flat ``[managed_futures]`` table still loads (a :class:`ConfigWarning`);
+    such a configuration keeps that layout when written back, so a run folder
+    written before the change resumes unchanged.
+    """
 
     description: str = Field("", description="Free text shown by `deepmomentum presets`.")
     seed: int = Field(42, description="Seed of every random draw.")
@@ -338,47 +286,69 @@ class RunConfig(_Strict):
     features: FeatureConfig = Field(default_factory=FeatureConfig)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
-    models: list[ModelVariant] = Field(default_factory=list, description="Models trained by `run`.")
+    models: list[ModelVariant] = Field(
+        default_factory=list, description="The Deep Momentum Networks trained by `run` (signal dmn)."
+    )
     acquisition: dict[str, Any] | None = Field(
         None, exclude=True, repr=False, description=_ACQUISITION_FIELD_DOC
     )
-    managed_futures: ManagedFuturesConfig | None = Field(
-        None, description="ML-enhanced ETF managed futures (runs instead of [[models]])."
-    )
     pipeline: PipelineConfig | None = Field(
         None,
-        description="The stages to compose; default: the managed-futures system when "
-        "[managed_futures] is given, else the Deep Momentum Network.",
+        description="The stages to compose; default: the managed-futures system when any of "
+        "[trend_model], [overlays], [portfolio], [rebalance] is given, else the Deep Momentum Network.",
     )
+    trend_model: TrendModelConfig | None = Field(
+        None, description="The trend-model signal's network (signal trend_model, core_signal model)."
+    )
+    overlays: OverlaysConfig | None = Field(
+        None, description="Regime, sentiment and timeframe overlays (signal trend_model; regime: hybrid)."
+    )
+    portfolio: PortfolioConfig | None = Field(
+        None, description="The constrained book (portfolio constrained)."
+    )
+    rebalance: RebalanceConfig | None = Field(None, description="The hybrid triggers (rebalance hybrid).")
+
+    _legacy: bool = PrivateAttr(False)  # read from [managed_futures]: written back in that layout
 
     @property
     def stages(self) -> PipelineConfig:
         """The pipeline to run: ``pipeline``, or the system the other tables describe."""
         if self.pipeline is not None:
             return self.pipeline
-        if self.managed_futures is not None:
-            return PipelineConfig(signal="trend_model", portfolio="constrained", rebalance="hybrid")
+        if any(getattr(self, t) is not None for t in MF_TABLES):
+            return _MF_STAGES
         return PipelineConfig()
 
-    @model_validator(mode="after")
-    def _stages_have_their_tables(self) -> RunConfig:
-        p = self.pipeline
-        if p is None:
-            return self
-        needs_mf = p.signal == "trend_model" or p.portfolio == "constrained" or p.rebalance == "hybrid"
-        if needs_mf and self.managed_futures is None:
-            raise ValueError(
-                f"pipeline ({p.signal}, {p.portfolio}, {p.rebalance}) needs a [managed_futures] table "
-                "for the trend model, the constrained book or the hybrid triggers"
-            )
-        if p.signal == "dmn" and not self.models:
-            raise ValueError("pipeline.signal = 'dmn' needs at least one [[models]] table")
-        if p.signal != "dmn" and self.models:
-            raise ValueError(
-                f"[[models]] would be ignored: pipeline.signal is {p.signal!r}; remove [[models]] or "
-                "set pipeline.signal = 'dmn'"
-            )
-        return self
+    @property
+    def core_signal(self) -> str:
+        """The trend-model signal's short-term component (``overlays.core_signal``)."""
+        return self.overlays.core_signal if self.overlays is not None else "model"
+
+    @property
+    def managed_futures(self) -> ManagedFuturesConfig | None:
+        """The managed-futures tables under their old flat names; None when no stage is managed futures."""
+        s = self.stages
+        if s.signal == "trend_model" or s.portfolio == "constrained" or s.rebalance == "hybrid":
+            return ManagedFuturesConfig(self)
+        return None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _tables(
+        cls, data: Any, handler: ModelWrapValidatorHandler[RunConfig], info: ValidationInfo
+    ) -> RunConfig:
+        legacy = bool(info.context and info.context.get("legacy"))
+        if isinstance(data, Mapping) and "managed_futures" in data:
+            data, legacy = split_legacy(data), True
+        out = handler(data)
+        legacy = legacy or out._legacy
+        out._legacy = legacy
+        _check_tables(out, strict=not legacy)
+        s = out.stages
+        for name in used_tables(s.signal, s.portfolio, s.rebalance, out.core_signal) & set(MF_TABLES):
+            if getattr(out, name) is None:  # the stage's defaults, written out with the run
+                out.__dict__[name] = MF_TABLES[name]()
+        return out
 
     def with_overrides(
         self, overrides: Mapping[str, Any], names: Mapping[str, str] | None = None
@@ -389,6 +359,9 @@ class RunConfig(_Strict):
         ----------
         overrides : mapping of str to Any
             Dotted key -> new value; None values are skipped (option not given).
+        An old key ``managed_futures.<key>`` means the key of its new table.
+        When an override changes the pipeline, the managed-futures tables and
+        ``[[models]]`` it no longer reads are dropped (unless overridden too).
         names : mapping of str to str, optional
             Dotted key -> what the user typed (e.g. ``--vol-target``), used in
             error messages instead of the key.
@@ -402,18 +375,84 @@ class RunConfig(_Strict):
         data = self.model_dump(mode="python", exclude_none=False)
         data["acquisition"] = self.acquisition
         data["data"]["acquisition"] = self.data.acquisition
-        for key, value in overrides.items():
-            if value is None:
-                continue
+        given = {_new_key(k): v for k, v in overrides.items() if v is not None}
+        for key, value in given.items():
             *parents, last = key.split(".")
             node = data
             for part in parents:
-                node = node.setdefault(part, {})
+                if node.get(part) is None:
+                    node[part] = {}
+                node = node[part]
             node[last] = value
+        if not self._legacy:  # a pipeline changed by an override drops the tables it no longer reads
+            defaults = (PipelineConfig().signal, PipelineConfig().portfolio, PipelineConfig().rebalance)
+            used = used_tables(*raw_stages(data, defaults))
+            touched = {k.split(".")[0] for k in given}
+            for name in (t for t in MF_TABLES if t not in used and t not in touched):
+                data[name] = None
+            if "models" not in used and "models" not in touched:
+                data["models"] = []
         try:
-            return type(self).model_validate(data)
+            return type(self).model_validate(data, context={"legacy": self._legacy})
         except ValidationError as exc:
             raise ConfigError(format_validation_error(exc, type(self), names)) from None
+
+
+_USED_BY = {
+    "trend_model": "it is read only with pipeline.signal = 'trend_model' and overlays.core_signal = 'model'",
+    "overlays": "it is read only with pipeline.signal = 'trend_model' or pipeline.rebalance = 'hybrid'",
+    "portfolio": "it is read only with pipeline.portfolio = 'constrained'",
+    "rebalance": "it is read only with pipeline.rebalance = 'hybrid'",
+}
+
+
+def _new_key(key: str) -> str:
+    """An old ``managed_futures.<key>`` override as the key of its new table."""
+    head, _, rest = key.partition(".")
+    if head == "managed_futures" and rest.split(".")[0] in TABLE_OF:
+        return f"{TABLE_OF[rest.split('.')[0]]}.{rest}"
+    return key
+
+
+def _refuse(loc: tuple[str, ...], message: str, value: Any) -> None:
+    """Raise a validation error at ``loc``, so that the message names the key or table at fault."""
+    error = PydanticCustomError("config_table", "{message}", {"message": message})
+    raise ValidationError.from_exception_data("RunConfig", [{"type": error, "loc": loc, "input": value}])
+
+
+def _check_tables(cfg: RunConfig, strict: bool) -> None:
+    """Refuse what the pipeline lacks and, if ``strict``, what it would ignore (one line each)."""
+    s, core = cfg.stages, cfg.core_signal
+    used = used_tables(s.signal, s.portfolio, s.rebalance, core)
+    where = f"the pipeline ({s.signal}, {s.portfolio}, {s.rebalance})"
+    if s.signal == "trend_model":
+        where = f"{where[:-1]}, core_signal {core})"
+    if "models" in used and not cfg.models and (cfg.pipeline is not None or s.signal == "trend_model"):
+        what = "pipeline.signal = 'dmn'" if s.signal == "dmn" else "overlays.core_signal = 'dmn'"
+        _refuse(("models",), f"{what} needs at least one [[models]] table", [])
+    if not strict:  # an old [managed_futures] file: every key was accepted, keep it loading
+        return
+    for name in MF_TABLES:
+        table = getattr(cfg, name)
+        if table is not None and name not in used:
+            why = f"table would be ignored by {where}: {_USED_BY[name]}; remove it"
+            _refuse((name,), why, table.model_dump(exclude_defaults=True))
+    if cfg.models and "models" not in used:
+        why = (
+            f"[[models]] would be ignored by {where}; remove [[models]], or set pipeline.signal = 'dmn' "
+            "(or overlays.core_signal = 'dmn' with signal trend_model)"
+        )
+        _refuse(("models",), why, [m.name for m in cfg.models])
+    if "models" in used:
+        return
+    defaults = TrainingConfig()
+    for key, instead in _DMN_ONLY_TRAINING.items():
+        value = getattr(cfg.training, key)
+        if value != getattr(defaults, key):
+            hint = f"use {instead}" if instead and "trend_model" in used else "remove it"
+            why = f"would be ignored: no stage of {where} trains a Deep Momentum Network; {hint}"
+            # one dotted key, not a path: the message is not about the key's own bounds
+            _refuse((f"training.{key}",), why, value.model_dump() if isinstance(value, BaseModel) else value)
 
 
 def _format_errors(exc: ValidationError, model: type[BaseModel] = BaseModel) -> str:
@@ -457,7 +496,11 @@ def parse_config(
 
 
 def to_toml_dict(cfg: BaseModel) -> dict[str, Any]:
-    """The configuration as TOML-serialisable data (None dropped, paths as text)."""
+    """The configuration as TOML-serialisable data (None dropped, paths as text).
+
+    A configuration read from the old flat ``[managed_futures]`` table is
+    written in that layout (every key), as the run folders of that time hold it.
+    """
 
     def clean(value: Any) -> Any:
         if isinstance(value, dict):
@@ -468,7 +511,12 @@ def to_toml_dict(cfg: BaseModel) -> dict[str, Any]:
             return str(value)
         return value
 
-    out: dict[str, Any] = clean(cfg.model_dump(mode="python"))
+    data = cfg.model_dump(mode="python")
+    if isinstance(cfg, RunConfig) and cfg._legacy:  # the layout it was read in: old run folders compare equal
+        for name in MF_TABLES:
+            data.pop(name, None)
+        data["managed_futures"] = ManagedFuturesConfig(cfg).flat()
+    out: dict[str, Any] = clean(data)
     return out
 
 

@@ -144,11 +144,11 @@ def case_mf(out: Path) -> dict[str, Any]:
     from deepmomentum.run import run_managed_futures
 
     cfg = mf_config()
-    mf = cfg.managed_futures
-    mf.hidden_sizes = [8, 4]
-    mf.max_epochs = 2
-    mf.train_stride = 20
-    mf.max_train_samples = 2000
+    tm = cfg.trend_model
+    tm.hidden_sizes = [8, 4]
+    tm.max_epochs = 2
+    tm.train_stride = 20
+    tm.max_train_samples = 2000
     return _run_summary(run_managed_futures(cfg, out))
 
 

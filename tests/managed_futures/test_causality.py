@@ -166,8 +166,8 @@ def _run(etf: Path, macro: Path, sentiment: Path, out: Path) -> Path:
     cfg.data.data_dir, cfg.data.macro_dir, cfg.data.sentiment_dir = etf, macro, sentiment
     cfg.training.first_test_year, cfg.training.last_test_year = 2021, 2022
     cfg.training.retrain_years, cfg.training.jobs, cfg.training.device = 1, 1, "cpu"
-    mf = cfg.managed_futures
-    mf.hidden_sizes, mf.max_epochs, mf.train_stride, mf.max_train_samples = [8, 4], 2, 20, 2000
+    tm = cfg.trend_model
+    tm.hidden_sizes, tm.max_epochs, tm.train_stride, tm.max_train_samples = [8, 4], 2, 20, 2000
     run_managed_futures(cfg, out)
     return out
 

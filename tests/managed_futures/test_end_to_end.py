@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepmomentum.config import ManagedFuturesConfig
+from deepmomentum.config import OverlaysConfig
 from deepmomentum.presets import load_preset
 
 
@@ -23,11 +23,11 @@ def mf_run(tmp_path_factory, etf_dir, macro_dir):
     cfg.training.last_test_year = 2022
     cfg.training.jobs = 1
     cfg.training.device = "cpu"
-    mf = cfg.managed_futures
-    mf.hidden_sizes = [8, 4]
-    mf.max_epochs = 2
-    mf.train_stride = 20
-    mf.max_train_samples = 2000
+    tm = cfg.trend_model
+    tm.hidden_sizes = [8, 4]
+    tm.max_epochs = 2
+    tm.train_stride = 20
+    tm.max_train_samples = 2000
     out = tmp_path_factory.mktemp("run")
     return run_managed_futures(cfg, out), out, cfg
 
@@ -73,7 +73,7 @@ def test_run_folder_contract(mf_run):
 
 def test_every_rebalance_meets_the_caps(mf_run):
     _, out, cfg = mf_run
-    mf = cfg.managed_futures
+    mf = cfg.portfolio
     w = pd.read_parquet(out / "weights.parquet")
     uni = pd.read_csv(out / "universe.csv").set_index("symbol")
     w["cls"] = w["symbol"].map(uni["asset_class"])
@@ -105,8 +105,8 @@ def test_rebalances_spacing_and_cap(mf_run):
     run, out, cfg = mf_run
     reb = pd.read_csv(out / "rebalances.csv", parse_dates=["date"])
     assert reb["triggers"].iloc[0] == "initial"
-    assert (reb["date"].diff().dropna().dt.days >= cfg.managed_futures.min_days_between).all()
-    assert reb.groupby(reb["date"].dt.year).size().max() <= cfg.managed_futures.max_per_year
+    assert (reb["date"].diff().dropna().dt.days >= cfg.rebalance.min_days_between).all()
+    assert reb.groupby(reb["date"].dt.year).size().max() <= cfg.rebalance.max_per_year
     # between rebalances nothing trades: hybrid turnover is far below daily
     assert run.result.turnover["mf@0bp"] < run.result.turnover["mf_daily@0bp"]
 
@@ -117,7 +117,8 @@ def test_market_implied_fallback_warns(etf_dir):
     from deepmomentum.signals import regime_frame
 
     data = load_data_dir(etf_dir)
-    cfg = RunConfig(managed_futures=ManagedFuturesConfig())
+    cfg = RunConfig(overlays=OverlaysConfig())
+    assert cfg.managed_futures is not None
     with pytest.warns(UserWarning, match="market-implied"):
         frame, source = regime_frame(data, None, cfg.managed_futures, pd.DatetimeIndex(data.prices.index))
     assert source == "market-implied"
@@ -128,4 +129,4 @@ def test_regime_table_validation():
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="regime_weights"):
-        ManagedFuturesConfig(regime_weights={"expansion": [1, 0, 0]})
+        OverlaysConfig(regime_weights={"expansion": [1, 0, 0]})

@@ -27,13 +27,13 @@ def _tiny(etf_dir: Path) -> RunConfig:
     cfg.training.last_test_year = 2022
     cfg.training.jobs = 1
     cfg.training.device = "cpu"
-    mf = cfg.managed_futures
-    assert mf is not None
-    mf.hidden_sizes = [8, 4]
-    mf.max_epochs = 1
-    mf.train_stride = 20
-    mf.max_train_samples = 500
-    mf.daily_variant = False  # the ablation measures the main variant only
+    tm = cfg.trend_model
+    assert tm is not None and cfg.rebalance is not None
+    tm.hidden_sizes = [8, 4]
+    tm.max_epochs = 1
+    tm.train_stride = 20
+    tm.max_train_samples = 500
+    cfg.rebalance.daily_variant = False  # the ablation measures the main variant only
     return cfg
 
 
@@ -131,7 +131,7 @@ def test_resume_with_other_spans_or_settings_is_refused(ablation):
     _, out, cfg, *_ = ablation
     with pytest.raises(ConfigError, match="other spans or costs"):
         ablate(cfg, out, seeds=(0,), layers=LAYERS, spans={"design": ("2021-01-01", "2021-06-30")})
-    other = cfg.with_overrides({"managed_futures.max_epochs": 3})
+    other = cfg.with_overrides({"trend_model.max_epochs": 3})
     with pytest.raises(ConfigError, match="other settings"):
         ablate(other, out, seeds=(0,), layers=LAYERS, spans=SPANS)
 
@@ -139,7 +139,7 @@ def test_resume_with_other_spans_or_settings_is_refused(ablation):
 def test_bad_input(tmp_path, etf_dir):
     with pytest.raises(ConfigError, match="unknown layer"):
         ablate(_tiny(etf_dir), tmp_path / "a", layers=["nope"])
-    with pytest.raises(ConfigError, match=r"\[managed_futures\]"):
+    with pytest.raises(ConfigError, match=r"managed-futures configuration \(\[trend_model\]"):
         ablate(load_preset("dmn-quick"), tmp_path / "b")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
@@ -148,7 +148,7 @@ def test_bad_input(tmp_path, etf_dir):
     ("args", "message"),
     [
         (["--preset", "etf-managed-futures-quick", "--layers", "regime_off,nope"], "unknown layer(s) nope"),
-        (["--preset", "dmn-quick"], "[managed_futures]"),
+        (["--preset", "dmn-quick"], "managed-futures configuration ([trend_model]"),
         (["--preset", "etf-managed-futures-quick", "--seeds", "0"], "--seeds"),
         ([], "--preset"),
     ],

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepmomentum.config import ManagedFuturesConfig, PipelineConfig, RunConfig
+from deepmomentum.config import PipelineConfig, PortfolioConfig, RunConfig
 from deepmomentum.engine import evaluate_weights, simulate
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.pipeline import compose, run_pipeline
@@ -19,8 +19,9 @@ def _tiny(cfg: RunConfig, etf_dir) -> RunConfig:
     cfg.training.first_test_year = 2021
     cfg.training.retrain_years = 2
     cfg.training.last_test_year = 2022
-    cfg.training.max_epochs = 1
-    cfg.training.n_trials = 1
+    if cfg.models:  # the DMN-only keys are refused where no stage trains a DMN
+        cfg.training.max_epochs = 1
+        cfg.training.n_trials = 1
     cfg.training.jobs = 1
     cfg.training.device = "cpu"
     cfg.backtest.cost_bps = [0.0, 2.0]
@@ -88,8 +89,11 @@ def test_simulate_paper_holds_targets_between_rebalances():
 
 
 def test_pipeline_table_is_validated():
-    with pytest.raises(ValueError, match="needs a \\[managed_futures\\] table"):
-        RunConfig(pipeline=PipelineConfig(signal="tsmom", portfolio="constrained"))
+    # a stage's table left out takes its defaults; a table no stage reads is refused
+    cfg = RunConfig(pipeline=PipelineConfig(signal="tsmom", portfolio="constrained"))
+    assert cfg.portfolio == PortfolioConfig() and cfg.trend_model is None and cfg.rebalance is None
+    with pytest.raises(ValueError, match=r"rebalance\n  table would be ignored"):
+        RunConfig.model_validate({"pipeline": {"signal": "tsmom", "portfolio": "constrained"}, "rebalance": {}})
     with pytest.raises(ValueError, match="would be ignored"):
         RunConfig.model_validate(
             {
@@ -99,7 +103,7 @@ def test_pipeline_table_is_validated():
         )
     with pytest.raises(ValueError, match="unknown signal"):
         PipelineConfig(signal="magic")
-    cfg = RunConfig(managed_futures=ManagedFuturesConfig())
+    cfg = RunConfig(portfolio=PortfolioConfig())
     assert (cfg.stages.signal, cfg.stages.portfolio, cfg.stages.rebalance) == (
         "trend_model",
         "constrained",

@@ -219,7 +219,8 @@ def test_managed_futures_run_writes_exactly_the_declared_files(
     cfg.data.macro_dir = macro_dir
     cfg.training.retrain_years = 1
     cfg.training.last_test_year = 2022
-    mf = cfg.managed_futures
-    mf.hidden_sizes, mf.max_epochs, mf.train_stride, mf.max_train_samples = [8, 4], 2, 20, 2000
+    tm = cfg.trend_model
+    assert tm is not None
+    tm.hidden_sizes, tm.max_epochs, tm.train_stride, tm.max_train_samples = [8, 4], 2, 20, 2000
     run_managed_futures(cfg, tmp_path / "mf")
     _check_folder(tmp_path / "mf", "managed_futures")

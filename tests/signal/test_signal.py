@@ -67,9 +67,9 @@ def mf(tmp_path_factory, etf_dir, macro_dir):
     cfg.data.data_dir = d1
     cfg.data.macro_dir = macro_dir
     _tiny_training(cfg, retrain_years=2)
-    m = cfg.managed_futures
-    m.hidden_sizes, m.max_epochs, m.train_stride, m.max_train_samples = [8, 4], 1, 20, 1000
-    m.daily_variant = False
+    tm = cfg.trend_model
+    tm.hidden_sizes, tm.max_epochs, tm.train_stride, tm.max_train_samples = [8, 4], 1, 20, 1000
+    cfg.rebalance.daily_variant = False
     run_managed_futures(cfg, tmp / "run")
     return tmp / "run", d1
 

@@ -96,7 +96,8 @@ def _config(config: Path | None, preset: str | None, **overrides: Any) -> Any:
     cfg = load_config(config) if config else load_preset(str(preset))
     if cfg.managed_futures is None:
         raise ConfigError(
-            "ablate needs a managed-futures configuration (a [managed_futures] table); "
+            "ablate needs a managed-futures configuration ([trend_model], [overlays], [portfolio], "
+            "[rebalance] tables); "
             "try --preset etf-managed-futures-quick"
         )
     names = {k: f"--{k.split('.')[-1].replace('_', '-')}" for k in overrides}  # errors name the flag
@@ -136,7 +137,7 @@ def _table(summary: Any, out: Path) -> Table:
 
 @handle_errors
 def ablate_command(
-    config: Path | None = typer.Option(None, "--config", help="TOML configuration with [managed_futures]."),
+    config: Path | None = typer.Option(None, "--config", help="TOML configuration, managed futures."),
     preset: str | None = typer.Option(
         None, "--preset", help="A shipped preset, e.g. etf-managed-futures-quick."
     ),

@@ -111,35 +111,35 @@ DMN_LAYER_MODEL: dict[str, Any] = {
     },
 }
 
-_MF = "managed_futures."
+_OV, _BOOK = "overlays.", "portfolio."
 
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
         Layer("regime_off", "regime overlay off: every regime weighs the timeframes alike",
-              {_MF + "regime_overlay": False}),
-        Layer("sentiment_off", "sentiment overlay off", {_MF + "sentiment_overlay": False}),
+              {_OV + "regime_overlay": False}),
+        Layer("sentiment_off", "sentiment overlay off", {_OV + "sentiment_overlay": False}),
         Layer("model_only", "timeframe mix off: the short (model) component alone",
-              {_MF + "timeframe_mix": False}),
-        Layer("core_tsmom", "TSMOM in place of the trend model", {_MF + "core_signal": "tsmom"}),
+              {_OV + "timeframe_mix": False}),
+        Layer("core_tsmom", "TSMOM in place of the trend model", {_OV + "core_signal": "tsmom"}),
         Layer("core_dmn", "the DMN in place of the trend model (slowest: trains the DMN)",
-              {_MF + "core_signal": "dmn"}),
+              {_OV + "core_signal": "dmn"}),
         Layer(
             "loose_constraints",
             "vol target and max gross only: no class, position, net, class-count or sector caps, "
             "no trend alignment, no tilt",
             {
-                _MF + "class_caps": {},
-                _MF + "max_position": 1e6,  # never binds: max_gross caps the book first
-                _MF + "net_bounds": None,
-                _MF + "min_active_classes": 0,
-                _MF + "sector_max_share": 1.0,
-                _MF + "trend_alignment": 1.0,
-                _MF + "tilt_strength": 0.0,
+                _BOOK + "class_caps": {},
+                _BOOK + "max_position": 1e6,  # never binds: max_gross caps the book first
+                _BOOK + "net_bounds": None,
+                _BOOK + "min_active_classes": 0,
+                _BOOK + "sector_max_share": 1.0,
+                _BOOK + "trend_alignment": 1.0,
+                _BOOK + "tilt_strength": 0.0,
             },
         ),
         Layer("daily", "rebalanced every day instead of the hybrid triggers", rebalance="daily"),
-        Layer("blend_off", "no blend with the static benchmark", {_MF + "benchmark_blend": 0.0}),
+        Layer("blend_off", "no blend with the static benchmark", {_BOOK + "benchmark_blend": 0.0}),
     )
 }  # fmt: skip
 
@@ -183,7 +183,7 @@ class AblationResult:
 
 def _layer_config(cfg: RunConfig, name: str) -> RunConfig:
     """``cfg`` with the layer's change; only the main variant is measured, so no ``_daily`` copy."""
-    overrides: dict[str, Any] = {_MF + "daily_variant": False}
+    overrides: dict[str, Any] = {"rebalance.daily_variant": False}
     if name != BASELINE:
         overrides |= dict(LAYERS[name].overrides)
     if name == "core_dmn" and not cfg.models:
@@ -299,7 +299,8 @@ def ablate(
     Parameters
     ----------
     cfg : RunConfig
-        A managed-futures configuration (with ``[managed_futures]``).
+        A managed-futures configuration (``pipeline.signal = "trend_model"``, the default
+        when the ``[trend_model]``, ``[overlays]``, ``[portfolio]`` or ``[rebalance]`` table is given).
     out : path
         The ablation folder; rerunning into it resumes (finished (layer, seed)
         pairs of ``ablation.csv`` are read back; trained models are reused).
@@ -326,7 +327,10 @@ def ablate(
     from deepmomentum.run._folder import check_out_path, utc_now
 
     if cfg.managed_futures is None:
-        raise ConfigError("ablate needs a managed-futures configuration (a [managed_futures] table)")
+        raise ConfigError(
+            "ablate needs a managed-futures configuration ([trend_model], [overlays], [portfolio], "
+            "[rebalance] tables)"
+        )
     names = [BASELINE, *check_layers(layers)]
     spans = dict(spans or DEFAULT_SPANS)
     costs = [float(c) for c in costs]

@@ -50,13 +50,11 @@ def _signal(cfg: RunConfig) -> SignalStage:
         return DmnSignal(list(cfg.models))
     if name in CLASSICAL_SIGNALS:
         return ClassicalSignal(name)
-    mf = cfg.managed_futures
-    if mf is None:
-        raise ConfigError("the trend-model signal needs a [managed_futures] table")
-    if mf.core_signal == "dmn" and not cfg.models:
-        raise ConfigError("managed_futures.core_signal = 'dmn' needs [[models]]")
-    dmn = DmnSignal(list(cfg.models)) if cfg.models else None
-    return TrendModelSignal(core=mf.core_signal, dmn=dmn)
+    core = cfg.core_signal
+    if core == "dmn" and not cfg.models:  # the config validator refuses this; a mutated config may not
+        raise ConfigError("overlays.core_signal = 'dmn' needs [[models]]")
+    dmn = DmnSignal(list(cfg.models)) if core == "dmn" else None
+    return TrendModelSignal(core=core, dmn=dmn)
 
 
 def _check_names(cfg: RunConfig) -> None:

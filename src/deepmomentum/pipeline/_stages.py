@@ -17,11 +17,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from deepmomentum.config import (
+    ManagedFuturesConfig,
+    OverlaysConfig,
+    PortfolioConfig,
+    RebalanceConfig,
+    TrendModelConfig,
+)
 from deepmomentum.portfolio._targets import Targets
 
 if TYPE_CHECKING:
     from deepmomentum._types import Convention
-    from deepmomentum.config import ManagedFuturesConfig, RunConfig
+    from deepmomentum.config import RunConfig
     from deepmomentum.data import MarketData
     from deepmomentum.features import FeatureSet
     from deepmomentum.run import RunFolder
@@ -49,11 +56,29 @@ class Context:
     max_windows: int | None = None  # signal: the run's trained windows only (see make_windows)
 
     @property
+    def trend_model(self) -> TrendModelConfig:
+        """The ``[trend_model]`` table (its defaults where absent: the features read its spans)."""
+        return self.cfg.trend_model or TrendModelConfig()
+
+    @property
+    def overlays(self) -> OverlaysConfig:
+        """The ``[overlays]`` table (its defaults where absent)."""
+        return self.cfg.overlays or OverlaysConfig()
+
+    @property
+    def portfolio(self) -> PortfolioConfig:
+        """The ``[portfolio]`` table: the constrained book's settings (its defaults where absent)."""
+        return self.cfg.portfolio or PortfolioConfig()
+
+    @property
+    def rebalance(self) -> RebalanceConfig:
+        """The ``[rebalance]`` table: the hybrid triggers (its defaults where absent)."""
+        return self.cfg.rebalance or RebalanceConfig()
+
+    @property
     def mf(self) -> ManagedFuturesConfig:
-        """The ``[managed_futures]`` table (the config validator guarantees it where needed)."""
-        if self.cfg.managed_futures is None:
-            raise RuntimeError("this stage needs a [managed_futures] table")
-        return self.cfg.managed_futures
+        """The managed-futures tables under the old flat ``[managed_futures]`` names."""
+        return ManagedFuturesConfig(self.cfg)
 
     @property
     def prices(self) -> pd.DataFrame:
@@ -71,10 +96,10 @@ class Context:
         """The managed-futures features on :attr:`book_prices` (returns, vols, multi-horizon)."""
         from deepmomentum.features import multiscale_features
 
-        f, mf = self.cfg.features, self.mf
+        f, tm = self.cfg.features, self.trend_model
         pairs = [(int(a), int(b)) for a, b in f.macd_pairs]
         return multiscale_features(
-            self.book_prices, mf.return_horizons, mf.vol_spans, pairs, f.vol_span, f.winsorise
+            self.book_prices, tm.return_horizons, tm.vol_spans, pairs, f.vol_span, f.winsorise
         )
 
     @cached_property
@@ -93,6 +118,7 @@ class Context:
         index = pd.DatetimeIndex(self.book_prices.index)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            # regime_frame reads the regime keys of [overlays] by their old flat names
             frame, source = regime_frame(self.data, self.cfg.data.macro_dir, self.mf, index)
         for w in caught:
             self.note(str(w.message))

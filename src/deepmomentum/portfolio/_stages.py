@@ -50,28 +50,9 @@ class VolScaling:
 
 
 def constraints_from_config(ctx: Context) -> PortfolioConstraints:
-    """The book's constraints from ``[managed_futures]``, for the book's assets."""
-    from deepmomentum.portfolio._construction import PortfolioConstraints
-
-    mf = ctx.mf
+    """The book's constraints from ``[portfolio]`` (:meth:`PortfolioConfig.constraints`), for its assets."""
     classes, sectors = _classes(ctx)
-    if mf.class_budget == "gross_share":  # sector balance as a share of the class, like the budgets
-        sector: dict[str, Any] = {"sector_max_share": mf.sector_max_share}
-    else:
-        cap = mf.class_caps.get("commodity", mf.max_gross)
-        pairs = zip(sectors, classes, strict=True)
-        sector = {"sector_caps": {s: mf.sector_max_share * cap for s, k in pairs if k == "commodity"}}
-    return PortfolioConstraints(
-        vol_target=mf.vol_target,
-        class_caps=dict(mf.class_caps),
-        class_budget=mf.class_budget,
-        **sector,
-        max_position=mf.max_position,
-        max_gross=mf.max_gross,
-        net_bounds=mf.net_bounds,
-        min_active_classes=mf.min_active_classes,
-        min_class_share=mf.min_class_share,
-    )
+    return ctx.portfolio.constraints(classes, sectors)
 
 
 def _classes(ctx: Context) -> tuple[list[str], list[Any]]:
@@ -96,13 +77,13 @@ class ConstrainedBook:
         """Constrained NAV weights on ``days``, with one record per day."""
         from deepmomentum.portfolio._risk import class_tilt, ewma_covariances
 
-        mf, fs = ctx.mf, ctx.multiscale
+        book, fs = ctx.portfolio, ctx.multiscale
         index = pd.DatetimeIndex(ctx.book_prices.index)
         classes, _ = _classes(ctx)
         pos = positions.reindex(index=index, columns=ctx.book_prices.columns)
-        tilt = class_tilt(pos, fs.returns, classes, mf.tilt_lookback, mf.tilt_strength)
+        tilt = class_tilt(pos, fs.returns, classes, book.tilt_lookback, book.tilt_strength)
         rows = sorted(int(index.searchsorted(d)) for d in days)
-        covs = ewma_covariances(fs.returns, mf.cov_span, set(rows))
+        covs = ewma_covariances(fs.returns, book.cov_span, set(rows))
         arrays = (pos.to_numpy(dtype="float64"), tilt.to_numpy(dtype="float64"), ctx.slow_trend.to_numpy())
         constraints = constraints_from_config(ctx)
         out = Targets({})
@@ -123,10 +104,10 @@ class ConstrainedBook:
     ) -> ConstructionResult:
         from deepmomentum.portfolio._construction import check_constraints, construct_weights
 
-        mf = ctx.mf
+        book = ctx.portfolio
         classes, sectors = _classes(ctx)
         symbols = [str(c) for c in ctx.book_prices.columns]
-        bench_w = np.array([mf.benchmark_weights.get(s, 0.0) for s in symbols])
+        bench_w = np.array([book.benchmark_weights.get(s, 0.0) for s in symbols])
         sig, tilt, slow = arrays
         res = construct_weights(
             sig[t],
@@ -136,9 +117,9 @@ class ConstrainedBook:
             constraints,
             class_tilt=tilt[t],
             slow_trend=slow[t],
-            trend_alignment=mf.trend_alignment,
+            trend_alignment=book.trend_alignment,
             benchmark=bench_w,
-            benchmark_blend=mf.benchmark_blend,
+            benchmark_blend=book.benchmark_blend,
         )
         checks = check_constraints(res.weights, np.nan_to_num(cov), classes, sectors, constraints)
         failed = [k for k, ok in checks.items() if not ok]

@@ -29,19 +29,8 @@ class Daily:
 
 
 def rules_from_config(ctx: Context) -> RebalanceRules:
-    """The hybrid triggers of ``[managed_futures]``, with reversal assets resolved to the universe."""
-    from deepmomentum.signals import resolve_reversal
-
-    mf = ctx.mf
-    symbols = [str(c) for c in ctx.book_prices.columns]
-    return RebalanceRules(
-        quarterly=mf.quarterly,
-        reversal_assets=resolve_reversal(mf.reversal_assets, symbols),
-        signal_change=mf.signal_change,
-        mean_signal_change=mf.mean_signal_change,
-        min_days_between=mf.min_days_between,
-        max_per_year=mf.max_per_year,
-    )
+    """The hybrid triggers of ``[rebalance]`` (:meth:`RebalanceConfig.rules`), reversal assets resolved."""
+    return ctx.rebalance.rules([str(c) for c in ctx.book_prices.columns])
 
 
 @dataclass

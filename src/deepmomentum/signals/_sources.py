@@ -179,7 +179,7 @@ class TrendModelSignal:
         from deepmomentum.features import macd_signal
         from deepmomentum.signals._overlays import combine_components
 
-        mf, prices = ctx.mf, ctx.book_prices
+        ov, prices = ctx.overlays, ctx.book_prices
         short, tables = self._core(ctx)
         oos_days = short.notna().any(axis=1)
         if not oos_days.any():
@@ -191,8 +191,8 @@ class TrendModelSignal:
         short, sentiment_state = self._sentiment(ctx, short)
         pairs = [(int(a), int(b)) for a, b in ctx.cfg.features.macd_pairs]
         comps = {"short": short, "medium": macd_signal(prices, pairs), "long": ctx.slow_trend}
-        table = mf.regime_weights if mf.regime_overlay else _flat(mf.regime_weights)
-        if not mf.timeframe_mix:
+        table = ov.regime_weights if ov.regime_overlay else _flat(ov.regime_weights)
+        if not ov.timeframe_mix:
             table = {k: [1.0, 0.0, 0.0] for k in table}
         combined = combine_components(comps, regime["regime"], table)
         combined = combined.where(prices.notna() & short.notna().any(axis=1).to_numpy()[:, None])
@@ -216,17 +216,17 @@ class TrendModelSignal:
         return base.reindex(index), {}
 
     def _sentiment(self, ctx: Context, short: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-        mf, sdir = ctx.mf, ctx.cfg.data.sentiment_dir
-        if sdir is None or not mf.sentiment_overlay:
-            why = "no --sentiment-dir given" if sdir is None else "managed_futures.sentiment_overlay = false"
+        ov, sdir = ctx.overlays, ctx.cfg.data.sentiment_dir
+        if sdir is None or not ov.sentiment_overlay:
+            why = "no --sentiment-dir given" if sdir is None else "overlays.sentiment_overlay = false"
             ctx.note(f"sentiment overlay off: {why}")
             return short, f"off ({'no --sentiment-dir' if sdir is None else 'disabled'})"
         from deepmomentum.signals._sentiment import load_sentiment
 
         symbols = [str(c) for c in ctx.book_prices.columns]
         index = pd.DatetimeIndex(ctx.book_prices.index)
-        sentiment = load_sentiment(sdir, symbols, index, mf.sentiment_max_age_days)
-        adjusted = (short + mf.sentiment_max_adjust * sentiment.fillna(0.0)).clip(-1, 1).where(short.notna())
+        sentiment = load_sentiment(sdir, symbols, index, ov.sentiment_max_age_days)
+        adjusted = (short + ov.sentiment_max_adjust * sentiment.fillna(0.0)).clip(-1, 1).where(short.notna())
         return adjusted, f"on ({sdir})"
 
 
@@ -241,24 +241,11 @@ def _trend_model(ctx: Context) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The trend model's walk-forward signal, ``(2p - 1)|m|`` normalised (see :func:`ml_signal`)."""
     from deepmomentum.run import _layout as layout
     from deepmomentum.signals._overlays import ml_signal
-    from deepmomentum.training import TrendParams, make_executor, trend_panel, trend_walk_forward
+    from deepmomentum.training import make_executor, trend_panel, trend_walk_forward
 
-    cfg, mf = ctx.cfg, ctx.mf
-    panel = trend_panel(ctx.multiscale, mf.horizon)
-    params = TrendParams(
-        hidden_sizes=tuple(mf.hidden_sizes),
-        dropout=mf.dropout,
-        batch_size=mf.batch_size,
-        lr=mf.lr,
-        max_grad_norm=mf.max_grad_norm,
-        max_epochs=mf.max_epochs,
-        patience=mf.patience,
-        lookback=mf.lookback,
-        horizon=mf.horizon,
-        magnitude_weight=mf.magnitude_weight,
-        train_stride=mf.train_stride,
-        max_train_samples=mf.max_train_samples,
-    )
+    cfg, tm = ctx.cfg, ctx.trend_model
+    panel = trend_panel(ctx.multiscale, tm.horizon)
+    params = tm.params()
     executor = ctx.executor or make_executor("local", cfg.training.jobs)
     wf = trend_walk_forward(
         panel,
@@ -267,11 +254,11 @@ def _trend_model(ctx: Context) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
         ctx.folder.path,
         cfg.seed,
         executor,
-        mf.seeds,
+        tm.seeds,
         ctx.progress,
         max_windows=ctx.max_windows,
     )
     log.info(
         "trend model: %d tasks trained, %d reused (%d predicted new days)", wf.trained, wf.reused, wf.extended
     )
-    return ml_signal(wf.probability, wf.magnitude, mf.signal_span), {layout.WINDOWS: wf.windows}
+    return ml_signal(wf.probability, wf.magnitude, tm.signal_span), {layout.WINDOWS: wf.windows}
