@@ -86,15 +86,20 @@ def test_every_rebalance_meets_the_caps(mf_run):
     assert (by["weight"].apply(lambda x: x.abs().sum()) <= mf.max_gross + tol).all()
     net = by["weight"].sum()
     assert ((net >= mf.net_bounds[0] - tol) & (net <= mf.net_bounds[1] + tol)).all()
-    cls_gross = at.groupby(["strategy", "date", "cls"])["weight"].apply(lambda x: x.abs().sum())
-    for (_, _, k), g in cls_gross.items():
-        assert g <= mf.class_caps.get(k, np.inf) + tol
-    com = (
-        at[at["cls"] == "commodity"]
-        .groupby(["strategy", "date", "sector"])["weight"]
-        .apply(lambda x: x.abs().sum())
-    )
-    assert (com <= mf.sector_max_share * mf.class_caps["commodity"] + tol).all()
+    # class budgets are shares of the gross (class_budget = "gross_share", the default):
+    # targets, not caps; the commodity sectors are capped as a share of the commodity gross
+    gross = by["weight"].apply(lambda x: x.abs().sum())
+    com = at[at["cls"] == "commodity"]
+    com_gross = com.groupby(["strategy", "date"])["weight"].apply(lambda x: x.abs().sum())
+    sec = com.groupby(["strategy", "date", "sector"])["weight"].apply(lambda x: x.abs().sum())
+    n_sec = com.groupby(["strategy", "date"])["sector"].nunique()
+    for (s, d, _), g in sec.items():
+        cap = max(mf.sector_max_share, 1.0 / n_sec.loc[(s, d)])
+        assert g <= cap * com_gross.loc[(s, d)] + 1e-6
+    shares = json.loads((out / "meta.json").read_text())["class_shares"]
+    assert set(shares) == {"equity", "bond", "commodity", "fx"}
+    assert abs(sum(shares.values()) - 1.0) < 1e-3  # rounded to 4 places in meta.json
+    assert (gross > 0).all()
     cons = pd.read_csv(out / "constraints.csv")
     assert (cons["vol_ex_ante"] <= mf.vol_target * (1 + 1e-6)).all()
     # an unmet target is always explained

@@ -32,3 +32,21 @@ def test_csv_and_parquet(tmp_path: Path) -> None:
     assert (tmp_path / "r.csv").read_text().splitlines() == ["date,a", "2020-01-02,1"]
     f.write_parquet("p.parquet", frame.reset_index())
     assert pd.read_parquet(tmp_path / "p.parquet").shape == (1, 2)
+
+
+def test_old_layout_of_the_same_settings_is_the_same_run(tmp_path):
+    """A folder whose config.toml has the flat [managed_futures] table accepts the same settings."""
+    import pytest as _pytest
+
+    from deepmomentum.exceptions import ConfigError
+    from deepmomentum.presets import load_preset
+    from deepmomentum.run import RunFolder
+
+    old = Path(__file__).resolve().parents[1] / "fixtures" / "old_mf_config.toml"
+    folder = RunFolder(tmp_path)
+    (tmp_path / "config.toml").write_text(old.read_text())
+    cfg = load_preset("etf-managed-futures-quick")
+    folder.check_same_config(cfg)  # same settings, new layout: accepted
+    changed = cfg.with_overrides({"trend_model.max_epochs": 7})
+    with _pytest.raises(ConfigError, match="max_epochs"):
+        folder.check_same_config(changed)

@@ -324,8 +324,11 @@ class RunFolder:
         path = self.path / CONFIG
         if not path.is_file():
             return
-        old = _flatten(tomllib.loads(path.read_text()))
+        raw = tomllib.loads(path.read_text())
+        old = _flatten(raw)
         new = _flatten(to_toml_dict(cfg))
+        if old != new:  # an older layout of the same settings (e.g. a flat [managed_futures]) is the same run
+            old, new = _semantic(type(cfg), raw), _flatten(cfg.model_dump(mode="json"))
         keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k not in volatile)
         if keys:
             shown = ", ".join(f"{k} ({old.get(k)!r} -> {new.get(k)!r})" for k in keys[:4])
@@ -397,6 +400,20 @@ def _first_difference(
             if a.get(year) != b.get(year):
                 return sym, year
     return None
+
+
+def _semantic(model: type[BaseModel], raw: dict[str, Any]) -> dict[str, Any]:
+    """The recorded settings as the current model reads them (old layouts migrated), flattened."""
+    import warnings
+
+    from pydantic import ValidationError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the migration warning is for users' own files
+            return _flatten(model.model_validate(raw).model_dump(mode="json"))
+    except ValidationError:
+        return _flatten(raw)  # unreadable today: compare as written, which refuses
 
 
 def _clear(path: Path) -> None:
