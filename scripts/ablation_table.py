@@ -19,9 +19,10 @@ def _cell(row: pd.Series, measure: str, pct: bool = False) -> str:
 
 
 def main(folder: Path) -> None:
+    """Print the table of ``folder/ablation_summary.csv``."""
     s = pd.read_csv(folder / "ablation_summary.csv").set_index(["layer", "span", "cost_bps"])
-    head = "| layer | span | Sharpe 0 bp | Sharpe 2 bp | Δ Sharpe 2 bp vs baseline | vol | turnover/yr | max DD |"
-    print(head + "\n|---|---|---|---|---|---|---|---|")
+    cols = ["layer", "span", "Sharpe 0 bp", "Sharpe 2 bp", "Δ Sharpe 2 bp vs baseline", "vol", "turnover/yr"]
+    print("| " + " | ".join([*cols, "max DD"]) + " |\n" + "|---" * (len(cols) + 1) + "|")
     for layer in dict.fromkeys(s.index.get_level_values(0)):
         for span in ("design", "holdout"):
             r0, r2 = s.loc[(layer, span, 0)], s.loc[(layer, span, 2)]
@@ -30,7 +31,8 @@ def main(folder: Path) -> None:
                 f"{_cell(r2, 'sharpe_vs_baseline')} | {_cell(r2, 'annual_vol', True)} | "
                 f"{r2['turnover_mean']:.1f} | {_cell(r2, 'max_drawdown', True)} |"
             )
-    print(f"\n(n seeds = {int(s['n_seeds'].min())}; reproduce: .venv/bin/python scripts/ablation_table.py {folder})")
+    n = int(s["n_seeds"].min())
+    print(f"\n(n seeds = {n}; reproduce: .venv/bin/python scripts/ablation_table.py {folder})")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from deepmomentum.metrics import annual_volatility, max_drawdown, sharpe_ratio
@@ -29,13 +28,19 @@ def _measures(returns: pd.Series) -> dict[str, float]:
 def _rows(run: Path, split: pd.Timestamp) -> list[dict[str, object]]:
     returns = pd.read_csv(run / layout.RETURNS, index_col=0, parse_dates=True)
     rows = []
-    for span, part in (("design", returns.loc[: split - pd.Timedelta(days=1)]), ("holdout", returns.loc[split:])):
+    design, holdout = returns.loc[: split - pd.Timedelta(days=1)], returns.loc[split:]
+    for span, part in (("design", design), ("holdout", holdout)):
         for col in part.columns:
             rows.append({"run": run.name, "variant": col, "span": span, **_measures(part[col])})
     return rows
 
 
+def _fmt(mean: float, std: float, pct: bool) -> str:
+    return f"{mean * 100:.1f}% ± {std * 100:.1f}" if pct else f"{mean:.2f} ± {std:.2f}"
+
+
 def main() -> None:
+    """Print the table for the run folders given on the command line."""
     ap = argparse.ArgumentParser()
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--split", default="2019-01-01")
@@ -43,16 +48,14 @@ def main() -> None:
     split = pd.Timestamp(args.split)
     table = pd.DataFrame([r for run in args.runs for r in _rows(run, split)])
     g = table.groupby(["variant", "span"])[["sharpe", "vol", "max_dd"]]
-    mean, std, n = g.mean(), g.std(ddof=1), g.size()
-    print(f"| variant | span | Sharpe | vol | max DD | seeds |\n|---|---|---|---|---|---|")
-    for (variant, span), m in mean.iterrows():
-        s = std.loc[(variant, span)].fillna(0.0)
-        k = int(n.loc[(variant, span)])
-        fmt = lambda col, pct: (
-            f"{m[col] * 100:.1f}% ± {s[col] * 100:.1f}" if pct else f"{m[col]:.2f} ± {s[col]:.2f}"
-        )
-        print(f"| {variant} | {span} | {fmt('sharpe', False)} | {fmt('vol', True)} | {fmt('max_dd', True)} | {k} |")
-    print(f"\n(reproduce: .venv/bin/python scripts/span_table.py {' '.join(map(str, args.runs))} --split {args.split})")
+    mean, std, n = g.mean(), g.std(ddof=1).fillna(0.0), g.size()
+    print("| variant | span | Sharpe | vol | max DD | seeds |\n|---|---|---|---|---|---|")
+    for key, m in mean.iterrows():
+        s = std.loc[key]
+        cells = [_fmt(m[c], s[c], pct) for c, pct in (("sharpe", False), ("vol", True), ("max_dd", True))]
+        print(f"| {key[0]} | {key[1]} | {' | '.join(cells)} | {int(n.loc[key])} |")
+    runs = " ".join(map(str, args.runs))
+    print(f"\n(reproduce: .venv/bin/python scripts/span_table.py {runs} --split {args.split})")
 
 
 if __name__ == "__main__":

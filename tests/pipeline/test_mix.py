@@ -93,7 +93,9 @@ def test_pipeline_table_is_validated():
     cfg = RunConfig(pipeline=PipelineConfig(signal="tsmom", portfolio="constrained"))
     assert cfg.portfolio == PortfolioConfig() and cfg.trend_model is None and cfg.rebalance is None
     with pytest.raises(ValueError, match=r"rebalance\n  table would be ignored"):
-        RunConfig.model_validate({"pipeline": {"signal": "tsmom", "portfolio": "constrained"}, "rebalance": {}})
+        RunConfig.model_validate(
+            {"pipeline": {"signal": "tsmom", "portfolio": "constrained"}, "rebalance": {}}
+        )
     with pytest.raises(ValueError, match="would be ignored"):
         RunConfig.model_validate(
             {
