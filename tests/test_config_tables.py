@@ -220,5 +220,5 @@ def test_resume_of_an_old_format_run_folder(tmp_path: Path):
     assert tomllib.loads((run_dir / "config.toml").read_text()) == old  # still the old layout
     with pytest.warns(ConfigWarning):
         changed = load_config(run_dir / "config.toml").with_overrides({"trend_model.max_epochs": 7})
-    with pytest.raises(ConfigError, match=r"managed_futures.max_epochs \(6 -> 7\)"):
+    with pytest.raises(ConfigError, match=r"trend_model.max_epochs \(6 -> 7\)"):
         RunFolder.claim(run_dir, "managed_futures", changed, volatile_keys(changed))
