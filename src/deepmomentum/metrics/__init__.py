@@ -1,6 +1,12 @@
 """Performance measures (definitions equal to empyrical-reloaded's)."""
 
 from deepmomentum._types import PERIODS_PER_YEAR
+from deepmomentum.metrics._bootstrap import (
+    optimal_block_length,
+    paired_sharpe_difference_interval,
+    sharpe_bootstrap_interval,
+    stationary_bootstrap_indices,
+)
 from deepmomentum.metrics._inference import (
     SharpeInterval,
     SharpeIntervalFunction,
@@ -35,11 +41,20 @@ from deepmomentum.metrics._risk import (
     top_drawdowns,
     value_at_risk,
 )
+from deepmomentum.metrics._significance import (
+    SharpeInference,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    probabilistic_sharpe_ratio,
+    psr_from_moments,
+    sharpe_inference,
+)
 
 __all__ = [
     "HALF_YEAR",
     "METRIC_NAMES",
     "PERIODS_PER_YEAR",
+    "SharpeInference",
     "SharpeInterval",
     "SharpeIntervalFunction",
     "alpha_beta",
@@ -49,20 +64,29 @@ __all__ = [
     "calmar_ratio",
     "conditional_value_at_risk",
     "correlation",
+    "deflated_sharpe_ratio",
     "drawdown_series",
+    "expected_max_sharpe",
     "information_ratio",
     "kurtosis",
     "max_drawdown",
+    "optimal_block_length",
+    "paired_sharpe_difference_interval",
     "pct_positive",
     "performance_summary",
+    "probabilistic_sharpe_ratio",
+    "psr_from_moments",
     "rolling_beta",
     "rolling_sharpe",
     "rolling_volatility",
+    "sharpe_bootstrap_interval",
+    "sharpe_inference",
     "sharpe_interval",
     "sharpe_ratio",
     "sharpe_standard_error",
     "skewness",
     "sortino_ratio",
+    "stationary_bootstrap_indices",
     "tail_ratio",
     "top_drawdowns",
     "value_at_risk",

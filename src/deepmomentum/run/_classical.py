@@ -23,6 +23,7 @@ from deepmomentum.exceptions import ConfigError
 from deepmomentum.portfolio._vol_scaling import settings_from_config
 from deepmomentum.run import _layout as layout
 from deepmomentum.run._folder import RunFolder, utc_now
+from deepmomentum.run._significance import run_inference
 from deepmomentum.signals import get_strategy
 
 if TYPE_CHECKING:
@@ -141,6 +142,8 @@ def write_results(
     folder.write_parquet(layout.ASSET_RETURNS, long)
     folder.write_json(layout.METRICS, metrics.to_dict(orient="index"))
     folder.write_json(layout.METRICS_EX_POST, metrics_ex_post.to_dict(orient="index"))
+    # after models/trials.csv (written with the signal), whose trial counts the DSR uses
+    folder.write_json(layout.SIGNIFICANCE, run_inference(result.portfolio_returns, folder.path).to_json())
     folder.write_csv(layout.UNIVERSE, data.universe.to_frame(), index=False)
     if data.quality is not None:
         folder.write_csv(layout.QUALITY, data.quality, index=False)

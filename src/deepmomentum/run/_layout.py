@@ -47,6 +47,7 @@ __all__ = [
     "RETURNS_EX_POST",
     "RUN_FILES",
     "RUN_LOG",
+    "SIGNIFICANCE",
     "TRIALS",
     "UNIVERSE",
     "WEIGHTS",
@@ -74,6 +75,7 @@ POSITIONS = "positions.parquet"
 ASSET_RETURNS = "asset_returns.parquet"
 METRICS = "metrics.json"
 METRICS_EX_POST = "metrics_ex_post.json"
+SIGNIFICANCE = "significance.json"
 UNIVERSE = "universe.csv"
 QUALITY = "quality.csv"
 REPORT = "report.html"
@@ -160,6 +162,7 @@ _COMPARISON = tuple(
     "annual_return annual_vol sharpe max_drawdown calmar corr_spy beta_spy worst10_mean worst10_hit n_days "
     "span".split()
 )
+_SIGNIFICANCE_KEYS = ("level", "n_boot", "seed", "method", "sharpe", "differences")
 _VARIANT = "<strategy>@<cost>bp"
 _CONSTRUCTION = ("vol_ex_ante", "gross", "net", "binding", "unmet", "message")
 
@@ -245,6 +248,16 @@ RUN_FILES: tuple[RunFile, ...] = (
         "the same measures of `returns_ex_post.csv`",
         index="<variant>",
         columns=_METRIC_KEYS,
+    ),
+    RunFile(
+        SIGNIFICANCE,
+        _ALL,
+        True,
+        "whether Sharpe ratios and their differences are real (docs/statistics.md): per variant `sharpe`, "
+        "`psr` (vs 0), `dsr` (with `n_trials` of `models/trials.csv`), a stationary-bootstrap interval "
+        "`boot_low`/`boot_high` at `level`; `differences` lists each model variant minus each classical "
+        "benchmark at the same cost, over the days both have",
+        columns=_SIGNIFICANCE_KEYS,
     ),
     RunFile(
         UNIVERSE,
