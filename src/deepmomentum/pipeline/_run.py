@@ -192,7 +192,19 @@ def _paper_daily(ctx: Context, sig: SignalOutput, span: tuple[pd.Timestamp, pd.T
     result = compute_paper_daily(ctx, sig, span)
     bench, _, metrics, metrics_ex_post = _evaluate(ctx, result)
     write_results(ctx.folder, ctx.data, result, bench, metrics, metrics_ex_post)
+    _write_diagnostics(ctx, sig, result)
     return BacktestRun(ctx.cfg, ctx.data, result, metrics, metrics_ex_post, bench, ctx.folder.path)
+
+
+def _write_diagnostics(ctx: Context, sig: SignalOutput, result: BacktestResult) -> None:
+    """``models/diagnostics.csv`` when the signal was trained walk-forward (it has windows)."""
+    from deepmomentum.pipeline._diagnostics import window_diagnostics
+    from deepmomentum.run import _layout as layout
+
+    windows = sig.tables.get(layout.WINDOWS)
+    if windows is not None and len(windows):
+        table = window_diagnostics(result, windows, ctx.cfg.backtest.cost_bps)
+        ctx.folder.write_csv(layout.DIAGNOSTICS, table, index=False)
 
 
 @dataclass

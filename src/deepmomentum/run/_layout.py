@@ -30,6 +30,7 @@ __all__ = [
     "COMPARISON",
     "CONFIG",
     "CONSTRAINTS",
+    "DIAGNOSTICS",
     "FIGURES_DIR",
     "FIGURE_NAMES",
     "META",
@@ -86,6 +87,7 @@ FIGURE_NAMES = ("equity.png", "drawdowns.png", "rolling_sharpe.png", "sharpe_vs_
 MODELS_DIR = "models"
 WINDOWS = f"{MODELS_DIR}/windows.csv"
 TRIALS = f"{MODELS_DIR}/trials.csv"
+DIAGNOSTICS = f"{MODELS_DIR}/diagnostics.csv"
 OPTUNA_DB = "optuna.db"
 OPTUNA_LOCK = ".optuna.lock"
 # --- managed-futures runs
@@ -165,6 +167,10 @@ _COMPARISON = tuple(
 _SIGNIFICANCE_KEYS = ("level", "n_boot", "seed", "method", "sharpe", "differences")
 _VARIANT = "<strategy>@<cost>bp"
 _CONSTRUCTION = ("vol_ex_ante", "gross", "net", "binding", "unmet", "message")
+_DIAGNOSTIC_COLUMNS = tuple(
+    "window variant kind test_start test_end n_days sharpe_<cost>bp mean_position mean_abs_position turnover "
+    "corr_tsmom corr_long_only val_sharpe".split()
+)
 
 #: Every file a run folder can hold; the order of ``docs/run-folder.md``.
 RUN_FILES: tuple[RunFile, ...] = (
@@ -297,6 +303,17 @@ RUN_FILES: tuple[RunFile, ...] = (
         True,
         "one row per hyperparameter trial; `value` is the objective (the validation Sharpe)",
         columns=("variant", "window", "trial", "val_sharpe", "param_<name>", "value"),
+    ),
+    RunFile(
+        DIAGNOSTICS,
+        _DMN,
+        False,
+        "one row per walk-forward window and variant, models and classical benchmarks: Sharpe of the "
+        "returns the window's positions earn at each cost, long bias, mean |position|, turnover/yr, "
+        "uncentred correlation of positions with TSMOM's and long-only's, the model's validation Sharpe "
+        "(docs/costs.md)",
+        when="the paper's engine (`vol_scaling` + `daily`)",
+        columns=_DIAGNOSTIC_COLUMNS,
     ),
     RunFile(
         OPTUNA_DB,
