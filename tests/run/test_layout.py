@@ -224,3 +224,47 @@ def test_managed_futures_run_writes_exactly_the_declared_files(
     tm.hidden_sizes, tm.max_epochs, tm.train_stride, tm.max_train_samples = [8, 4], 2, 20, 2000
     run_managed_futures(cfg, tmp_path / "mf")
     _check_folder(tmp_path / "mf", "managed_futures")
+
+
+def test_ablation_folders_are_a_declared_kind() -> None:
+    assert "ablation" in RUN_KINDS
+    for name in (layout.CONFIG, layout.META, layout.RUN_LOG, layout.REPORT):
+        assert set(run_file(name).kinds) == set(RUN_KINDS), name  # every folder a command writes
+    for name in (layout.RETURNS, layout.METRICS, layout.UNIVERSE):
+        assert "ablation" not in run_file(name).kinds, name  # an ablation has no returns of its own
+    assert [f.path for f in RUN_FILES if f.required and f.kinds == ("ablation",)] == [
+        "ablation.csv",
+        "ablation_summary.csv",
+        "ablation.json",
+        "ablation.html",
+        "seed-<k>/layers/<layer>.csv",
+    ]
+    cached = {
+        "seed-0/layers/daily.csv": True,
+        "seed-2/models/trend/window-03/seed-1/predictions.npy": True,
+        "seed-1/models/dmn_lstm/window-00/trial-002-seed-0/positions.npy": True,
+        "seed-1/models/dmn_lstm/window-00/best.pt": True,
+        "seed-1/optuna.db": True,
+        "seed-1/.optuna.lock": True,
+        "seed-1/notes.txt": False,
+        "seed-1/models/windows.csv": False,
+    }
+    for path, declared in cached.items():
+        spec = declared_file(path)
+        assert (spec is not None and spec.kinds == ("ablation",)) is declared, path
+    summary = run_file(layout.ABLATION_SUMMARY)
+    from deepmomentum.pipeline._ablation import summarise
+
+    table = pd.DataFrame(
+        [
+            (layer, seed, "design", 2.0, m, float(seed))
+            for layer in ("baseline", "daily")
+            for seed in (1, 2)
+            for m in ("sharpe", "annual_vol", "max_drawdown", "turnover")
+        ],
+        columns=["layer", "seed", "span", "cost_bps", "measure", "value"],
+    )
+    assert columns_match(
+        summary, list(summarise(table).columns)
+    )  # the writer's columns are the declared ones
+    assert "| `ablation.csv` | `ablation` | yes |" in render_markdown_table()

@@ -23,6 +23,7 @@ from deepmomentum.cli._common import (
     show_warnings,
     state,
 )
+from deepmomentum.cli._options import FORCE_HELP
 
 __all__ = ["ablate_command", "register"]
 
@@ -34,7 +35,8 @@ _EPILOG = (
     "Layers: regime_off, sentiment_off, model_only, core_tsmom, core_dmn (slowest: trains a DMN), "
     "loose_constraints, daily, blend_off; the baseline always runs. Spans: design 2012-2018, "
     "holdout 2019 on; choose defaults on the design span only. Rerun with the same --out to "
-    "resume: finished layers are read back, trained models reused."
+    "resume: finished layers are read back, trained models reused. Writes report.html (the "
+    "summary table and chart) unless --no-report; `deepmomentum report OUT` rewrites it."
 )
 
 
@@ -152,6 +154,8 @@ def ablate_command(
     seeds: int = typer.Option(3, "--seeds", help="Seeds: the base seed, +1, +2...  [default: 3]"),
     layers: str | None = typer.Option(None, "--layers", help="Comma-separated layers (default all)."),
     jobs: int | None = typer.Option(None, "--jobs", help="Parallel local workers.  [default: the preset's]"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress, only errors."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -180,11 +184,31 @@ def ablate_command(
     if cfg.data.data_dir is None and not state.quiet:
         err_console.print("[bold magenta]No --data-dir given: using the SYNTHETIC demo data[/]")
     with _progress() as progress:
-        res = ablate(cfg, out, seeds=tuple(range(seeds)), layers=names, progress=_AblationProgress(progress))
+        res = ablate(
+            cfg,
+            out,
+            seeds=tuple(range(seeds)),
+            layers=names,
+            progress=_AblationProgress(progress),
+            force=force,
+        )
+    report_path = None
+    if report:
+        from deepmomentum.report import build_report
+
+        report_path = build_report(out)
     if as_json:
-        emit_json({"out": str(out), "summary": res.summary.to_dict(orient="records")})
+        emit_json(
+            {
+                "out": str(out),
+                "report": None if report_path is None else str(report_path),
+                "summary": res.summary.to_dict(orient="records"),
+            }
+        )
     elif not state.quiet:
         console.print(_table(res.summary, out))
+        if report_path is not None:
+            console.print(f"report: {report_path}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

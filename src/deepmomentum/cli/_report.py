@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def report(
         run_dir: Path = typer.Argument(
-            ..., help="Run folder written by backtest, demo or run (see docs/run-folder.md)."
+            ..., help="Run folder written by backtest, demo, run or ablate (docs/run-folder.md)."
         ),
         png: bool = typer.Option(
             False, "--png", help="Also write the main figures as PNG into RUN_DIR/figures/ (matplotlib)."
@@ -43,11 +43,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write RUN_DIR/report.html: a self-contained tearsheet that opens offline."""
         from deepmomentum.cli._tables import metrics_json
-        from deepmomentum.report import build_report, load_run, summary_table
+        from deepmomentum.report import build_report, is_ablation, load_run, summary_table
         from deepmomentum.run import FIGURES_DIR
 
         state.quiet = quiet or as_json
         t0 = time.perf_counter()
+        if is_ablation(run_dir):
+            _ablation_report(run_dir, png, cost_bps, as_json, t0)
+            return
         run = load_run(run_dir)
         path = build_report(run, png=png, cost_bps=cost_bps)
         elapsed = time.perf_counter() - t0
@@ -72,3 +75,30 @@ def register(app: typer.Typer) -> None:
         console.print(f"wrote {path} ({size:.1f} MiB, {elapsed:.1f} s){label}", highlight=False)
         if png:
             console.print(f"figures: {path.parent / FIGURES_DIR}", highlight=False)
+
+
+def _ablation_report(run_dir: Path, png: bool, cost_bps: float, as_json: bool, t0: float) -> None:
+    """``report`` of an ablation folder: its summary table and chart (no PNGs)."""
+    from deepmomentum.cli._common import emit_json
+    from deepmomentum.report import build_report, load_ablation
+    from deepmomentum.report._ablation import ablation_table
+
+    run = load_ablation(run_dir)
+    path = build_report(run_dir, png=png, cost_bps=cost_bps)
+    if as_json:
+        table = ablation_table(run, cost_bps)
+        emit_json(
+            {
+                "run_dir": str(run_dir),
+                "report": str(path),
+                "kind": "ablation",
+                "synthetic": run.synthetic,
+                "summary": table.to_dict(orient="records"),
+            }
+        )
+        return
+    if not state.quiet:
+        size = path.stat().st_size / 2**20
+        label = " (SYNTHETIC data)" if run.synthetic else ""
+        elapsed = time.perf_counter() - t0
+        console.print(f"wrote {path} ({size:.1f} MiB, {elapsed:.1f} s){label}", highlight=False)

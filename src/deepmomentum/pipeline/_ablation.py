@@ -32,6 +32,8 @@ import pandas as pd
 from deepmomentum.exceptions import ConfigError
 
 if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
     from deepmomentum.config import RunConfig
     from deepmomentum.data import MarketData
     from deepmomentum.engine import BacktestResult
@@ -49,6 +51,7 @@ __all__ = [
     "AblationResult",
     "Layer",
     "ablate",
+    "chart_figure",
     "chart_html",
     "check_layers",
     "summarise",
@@ -293,6 +296,7 @@ def ablate(
     progress: Callable[..., None] | None = None,
     data: MarketData | None = None,
     costs: Sequence[float] = DEFAULT_COSTS,
+    force: bool = False,
 ) -> AblationResult:
     """Run the baseline and each layer for every seed; write the table and the chart to ``out``.
 
@@ -317,14 +321,23 @@ def ablate(
         Loaded from ``cfg.data`` if None.
     costs : sequence of float, default (0, 2)
         Cost levels, bp.
+    force : bool, default False
+        Clear ``out`` first when it holds another run (see :meth:`RunFolder.claim`).
 
     Returns
     -------
     AblationResult
+
+    Raises
+    ------
+    ConfigError
+        ``out`` holds another kind of run (a ``deepmomentum run`` folder...) or an
+        ablation with other settings, spans, costs or data.
     """
+    from deepmomentum.pipeline._run import volatile_keys
     from deepmomentum.run import RunFolder
     from deepmomentum.run._classical import load_market_logged
-    from deepmomentum.run._folder import check_out_path, utc_now
+    from deepmomentum.run._folder import utc_now
 
     if cfg.managed_futures is None:
         raise ConfigError(
@@ -335,14 +348,24 @@ def ablate(
     spans = dict(spans or DEFAULT_SPANS)
     costs = [float(c) for c in costs]
     notify = progress or (lambda *a, **k: None)
-    check_out_path(Path(out))
-    folder = RunFolder(out)
+    # seed-k/ folders alone are a training cache put there before the first start (e.g. a plain run's models)
+    folder = RunFolder.claim(out, "ablation", cfg, volatile_keys(cfg), force=force, cache=("seed-*",))
     settings = {"spans": {k: list(v) for k, v in spans.items()}, "costs": costs}
     with folder.recording():
+        started = utc_now()
         data = load_market_logged(cfg.data, data)
         _check_settings(folder, cfg, settings, data.fingerprint())
         folder.write_config(cfg)
-        folder.write_meta(kind="ablation", command="ablate", ablation=settings, data=data.meta())
+        folder.write_meta(
+            kind="ablation",
+            command="ablate",
+            seed=cfg.seed,
+            reference=data.reference_symbol,
+            span=_measured_span(data, spans),
+            started_at=started,
+            ablation=settings,
+            data=data.meta(),
+        )
         result = AblationResult(_read_done(folder / "ablation.csv"), pd.DataFrame(), folder.path)
         t0 = time.perf_counter()
         for i, k in enumerate(seeds):
@@ -355,6 +378,19 @@ def ablate(
         _write_outputs(folder, result, names, spans, costs)
         folder.write_meta(finished_at=utc_now(), elapsed_s=round(time.perf_counter() - t0, 3))
     return result
+
+
+def _measured_span(data: MarketData, spans: Mapping[str, tuple[str, str | None]]) -> list[str] | None:
+    """The first and last day of the data that any span measures (``meta.json``'s ``span``)."""
+    index = data.prices.index
+    days = [index[index >= pd.Timestamp(lo)] for lo, _ in spans.values()]
+    days = [
+        d if hi is None else d[d <= pd.Timestamp(hi)] for d, (_, hi) in zip(days, spans.values(), strict=True)
+    ]
+    inside = [d for d in days if len(d)]
+    if not inside:
+        return None
+    return [str(min(d[0] for d in inside).date()), str(max(d[-1] for d in inside).date())]
 
 
 @dataclass
@@ -437,8 +473,20 @@ def _write_outputs(
     folder.write_text("ablation.html", chart_html(result.summary, cost=2.0 if 2.0 in costs else costs[-1]))
 
 
-def chart_html(summary: pd.DataFrame, cost: float = 2.0) -> str:
-    """Sharpe at ``cost`` per layer, one bar per span, error bars = std over seeds (self-contained HTML)."""
+def chart_figure(summary: pd.DataFrame, cost: float = 2.0) -> go.Figure:
+    """Sharpe at ``cost`` per layer, one bar per span, error bars = std over seeds.
+
+    Parameters
+    ----------
+    summary : pd.DataFrame
+        :func:`summarise`'s table (``ablation_summary.csv``).
+    cost : float, default 2
+        Cost level, bp.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -458,4 +506,9 @@ def chart_html(summary: pd.DataFrame, cost: float = 2.0) -> str:
         xaxis_title="layer",
         template="plotly_white",
     )
-    return str(fig.to_html(include_plotlyjs=True, full_html=True))
+    return fig
+
+
+def chart_html(summary: pd.DataFrame, cost: float = 2.0) -> str:
+    """:func:`chart_figure` as a self-contained HTML page."""
+    return str(chart_figure(summary, cost).to_html(include_plotlyjs=True, full_html=True))

@@ -9,6 +9,7 @@ import pandas as pd
 
 from deepmomentum._io import atomic_write_text
 from deepmomentum.exceptions import ConfigError, DataError
+from deepmomentum.report._ablation import build_ablation_report, is_ablation
 from deepmomentum.report._analysis import Analysis
 from deepmomentum.report._headline import DEFAULT_COST_BPS, default_variant, headline
 from deepmomentum.report._html import render_html
@@ -51,7 +52,8 @@ def build_report(
     Parameters
     ----------
     run_dir : str, Path or RunData
-        A run folder (see ``docs/run-folder.md``), or one already read by :func:`load_run`.
+        A run folder (see ``docs/run-folder.md``), or one already read by :func:`load_run`;
+        an ablation folder gets its own report (see Notes).
     png : bool, default False
         Also write the main figures as PNG into ``run_dir/figures/`` (needs matplotlib).
     cost_bps : float, default 2
@@ -67,7 +69,19 @@ def build_report(
     ------
     DataError
         When a required file of the run folder is missing or malformed.
+    ConfigError
+        ``png`` for an ablation folder, which has no such figures.
+
+    Notes
+    -----
+    A folder written by ``deepmomentum ablate`` gets the ablation report
+    (:func:`deepmomentum.report._ablation.build_ablation_report`): its summary
+    table and chart.
     """
+    if not isinstance(run_dir, RunData) and is_ablation(run_dir):
+        if png:
+            raise ConfigError("--png: an ablation report has no PNG figures; its chart is ablation.html")
+        return build_ablation_report(run_dir, cost_bps)
     run = run_dir if isinstance(run_dir, RunData) else load_run(run_dir)
     _check_variants(run)
     if not (cost_bps >= 0):

@@ -271,6 +271,12 @@ def load_run(run_dir: str | Path) -> RunData:
             "run folder not found (give the folder a backtest wrote, e.g. runs/demo-...)", path=path
         )
 
+    if not (path / layout.RETURNS).is_file() and (path / layout.ABLATION_SUMMARY).is_file():
+        raise DataError(
+            "an ablation folder (`deepmomentum ablate`) has no returns.csv; its report is "
+            "`deepmomentum report` / build_report, which read it with load_ablation",
+            path=path,
+        )
     config_file = _require(path, layout.CONFIG)
     try:
         config_text = config_file.read_text(encoding="utf-8")

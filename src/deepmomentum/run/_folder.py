@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fnmatch
 import json
 import logging
 import math
@@ -41,12 +42,13 @@ __all__ = [
 
 LOGGER_NAME = "deepmomentum"
 
-RunKind = Literal["backtest", "dmn", "managed_futures"]
-RUN_KINDS: tuple[str, ...] = ("backtest", "dmn", "managed_futures")
+RunKind = Literal["backtest", "dmn", "managed_futures", "ablation"]
+RUN_KINDS: tuple[str, ...] = ("backtest", "dmn", "managed_futures", "ablation")
 _KIND_LABEL = {
     "backtest": "classical backtest (`deepmomentum backtest`)",
     "dmn": "Deep Momentum Network run (`deepmomentum run`)",
     "managed_futures": "managed-futures run (`deepmomentum run`)",
+    "ablation": "managed-futures ablation (`deepmomentum ablate`)",
 }
 # Files a run writes before it has produced anything: a failed run holding only these left nothing of value.
 _BOOKKEEPING = frozenset({RUN_LOG, CONFIG, META})
@@ -112,6 +114,8 @@ def recorded_kind(path: Path) -> str | None:
         meta = json.loads(meta_path.read_text())
     if meta.get("kind") in RUN_KINDS:
         return str(meta["kind"])
+    if meta.get("command") == "ablate":
+        return "ablation"
     if meta.get("pipeline") == "managed_futures":
         return "managed_futures"
     if meta.get("command") in ("backtest", "demo") and not (path / MODELS_DIR).is_dir():
@@ -161,6 +165,7 @@ class RunFolder:
         cfg: BaseModel,
         volatile: tuple[str, ...] = (),
         force: bool = False,
+        cache: tuple[str, ...] = (),
     ) -> RunFolder:
         """Open ``path`` for a run of ``kind``, refusing to mix it with another run.
 
@@ -175,7 +180,7 @@ class RunFolder:
         ----------
         path : str or Path
             The run folder.
-        kind : {"backtest", "dmn", "managed_futures"}
+        kind : {"backtest", "dmn", "managed_futures", "ablation"}
             What is about to be written (recorded in ``meta.json``).
         cfg : BaseModel
             The configuration about to run.
@@ -184,6 +189,10 @@ class RunFolder:
         force : bool, default False
             Clear a folder holding another run first, so that nothing stale
             survives. Folders that hold no run are never cleared.
+        cache : tuple of str
+            Glob patterns of entries a folder that holds no run yet may already
+            have (a training cache put there before the first start, e.g.
+            ``seed-*`` for an ablation); such a folder is taken as new.
 
         Raises
         ------
@@ -197,7 +206,11 @@ class RunFolder:
         created = not path.exists() or not any(path.iterdir())
         if not created:
             old_kind = recorded_kind(path)
-            others = [p.name for p in path.iterdir() if p.name not in _BOOKKEEPING]
+            others = [
+                p.name
+                for p in path.iterdir()
+                if p.name not in _BOOKKEEPING and not any(fnmatch.fnmatch(p.name, c) for c in cache)
+            ]
             if old_kind is None and others:
                 raise ConfigError(
                     f"{path} is not empty and holds no run ({len(others)} other entries, e.g. "

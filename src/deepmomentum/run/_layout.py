@@ -23,8 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from deepmomentum.exceptions import DataError
+from deepmomentum.run._layout_ablation import (
+    ABLATION,
+    ABLATION_CHART,
+    ABLATION_JSON,
+    ABLATION_SUMMARY,
+    ablation_files,
+)
 
 __all__ = [
+    "ABLATION",
+    "ABLATION_CHART",
+    "ABLATION_JSON",
+    "ABLATION_SUMMARY",
     "ASSET_RETURNS",
     "BENCHMARKS",
     "COMPARISON",
@@ -97,7 +108,8 @@ CONSTRAINTS = "constraints.csv"
 REGIMES = "regimes.csv"
 COMPARISON = "comparison.csv"
 
-_ALL = ("backtest", "dmn", "managed_futures")
+_ALL = ("backtest", "dmn", "managed_futures")  # every run ("all" in the docs table)
+_ANY = (*_ALL, "ablation")  # every folder a command writes (ablations: see run/_layout_ablation.py)
 _ML = ("dmn", "managed_futures")
 _DMN = ("dmn",)
 _MF = ("managed_futures",)
@@ -174,22 +186,23 @@ _DIAGNOSTIC_COLUMNS = tuple(
 
 #: Every file a run folder can hold; the order of ``docs/run-folder.md``.
 RUN_FILES: tuple[RunFile, ...] = (
-    RunFile(CONFIG, _ALL, True, "the resolved configuration (defaults filled in); `--resume` reads it back"),
+    RunFile(CONFIG, _ANY, True, "the resolved configuration (defaults filled in); `--resume` reads it back"),
     RunFile(
         META,
-        _ALL,
+        _ANY,
         True,
-        "what ran: `kind` (`backtest`, `dmn` or `managed_futures`), `versions` (python, numpy, pandas, "
-        "torch...), `data` (`source`, `synthetic` bool, `fingerprint` sha256 of the price panel, "
+        "what ran: `kind` (`backtest`, `dmn`, `managed_futures` or `ablation`), `versions` (python, numpy, "
+        "pandas, torch...), `data` (`source`, `synthetic` bool, `fingerprint` sha256 of the price panel, "
         "`first_date`, `last_date`, `n_instruments`), `span` (first and last out-of-sample day), times in "
         'ISO 8601 UTC; managed-futures runs add `weight_convention = "nav"`, `regime_source`, '
-        "`rebalances`, `notes`...",
+        "`rebalances`, `notes`...; ablations add `ablation` (`spans`, `costs`) and their `span` covers every "
+        "measured span",
         columns=_META_KEYS,
         more=True,
     ),
     RunFile(
         RUN_LOG,
-        _ALL,
+        _ANY,
         True,
         "the log of the run; a failed run ends it with `failed: <error>` (and the traceback for an "
         "unexpected error), an interrupted one with `interrupted`",
@@ -280,7 +293,13 @@ RUN_FILES: tuple[RunFile, ...] = (
         when="real data, quality checks on",
         columns=("symbol", "issue", "severity", "start", "end", "n_days", "detail", "action", "resolved"),
     ),
-    RunFile(REPORT, _ALL, False, "the self-contained tearsheet", when="after `report`"),
+    RunFile(
+        REPORT,
+        _ANY,
+        False,
+        "the self-contained tearsheet; an ablation's shows its summary table and chart",
+        when="after `report` (and at the end of the commands, unless `--no-report`)",
+    ),
     RunFile(
         f"{FIGURES_DIR}/<figure>.png",
         _ALL,
@@ -407,6 +426,9 @@ RUN_FILES: tuple[RunFile, ...] = (
         index="series",
         columns=_COMPARISON,
     ),
+    *ablation_files(
+        RunFile, f"{_SEED}/<file>", f"{_WINDOW}/<file>", f"{_TRIAL}/<file>", OPTUNA_DB, OPTUNA_LOCK
+    ),
 )
 
 
@@ -530,6 +552,8 @@ def _schema_cell(f: RunFile) -> str:
 
 
 def _kinds_cell(kinds: tuple[str, ...]) -> str:
+    if kinds == _ANY:
+        return "all, `ablation`"
     return "all" if kinds == _ALL else ", ".join(f"`{k}`" for k in kinds)
 
 
