@@ -204,16 +204,15 @@ def test_report_has_the_headline_rule_and_the_baseline(report_html: str, ablatio
 def test_report_table_has_every_layer_and_span_with_mean_and_std(
     report_html: str, ablation_template: Path
 ) -> None:
-    summary = pd.read_csv(ablation_template / layout.ABLATION_SUMMARY).set_index(
-        ["layer", "span", "cost_bps"]
-    )
+    summary = pd.read_csv(ablation_template / layout.ABLATION_SUMMARY)
+    stats = {(r["layer"], r["span"], float(r["cost_bps"])): r for r in summary.to_dict(orient="records")}
     table = report_html[report_html.index("<table id='ablation-table'>") :]
     rows = re.findall(r"<tr data-layer='([^']+)' data-span='([^']+)'>", table)
     assert rows == [(layer, span) for layer in LAYERS for span in SPANS]
     for layer in LAYERS:
         for span in SPANS:
             cells = re.findall(r"<td[^>]*>([^<]*)</td>", _row(table, layer, span))
-            at0, at2 = summary.loc[(layer, span, 0.0)], summary.loc[(layer, span, 2.0)]
+            at0, at2 = stats[(layer, span, 0.0)], stats[(layer, span, 2.0)]
             assert cells[:2] == [layer, span]
             assert cells[2] == _pm(at0["sharpe_mean"], at0["sharpe_std"], "{:.2f}")
             assert cells[3] == _pm(at2["sharpe_mean"], at2["sharpe_std"], "{:.2f}")
