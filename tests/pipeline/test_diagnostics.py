@@ -132,3 +132,10 @@ def test_tiny_dmn_run_writes_the_diagnostics(tmp_path, etf_dir):
     assert diag.loc[diag["variant"] != "lstm", "val_sharpe"].isna().all()
     assert (diag.loc[diag["variant"] == "long_only", "mean_position"] == 1.0).all()
     assert diag[["sharpe_0bp", "sharpe_2bp", "turnover"]].notna().all().all()
+    # the report shows the table
+    from deepmomentum.report import build_report
+
+    html = build_report(tmp_path / "dmn").read_text()
+    assert "id='diagnostics'" in html
+    for variant in diag["variant"].unique():
+        assert f"<td>{variant}</td>" in html

@@ -15,6 +15,8 @@ from plotly.offline import get_plotlyjs
 from deepmomentum.report import _figures as figs
 from deepmomentum.report import _figures_risk as rfigs
 from deepmomentum.report._analysis import Analysis
+from deepmomentum.report._cost_curve import cost_curve_section
+from deepmomentum.report._diagnostics import diagnostics_section
 from deepmomentum.report._headline import Headline
 from deepmomentum.report._html_parts import (
     absent,
@@ -276,6 +278,7 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
         *_curve_sections(an, bench_names, default, head.cost),
         _exposure_section(an, default),
         _cost_section(an),
+        *filter(None, [cost_curve_section(an.run), diagnostics_section(an.run)]),
         _contribution_section(an, default),
         *_search_sections(an),
         _quality_section(an),
