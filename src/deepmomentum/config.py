@@ -26,7 +26,7 @@ import datetime as dt
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 import tomli_w
 from pydantic import (
@@ -181,6 +181,9 @@ class ModelVariant(Strict):
         None, ge=1, description="Days of features per input; default 1 (lstm, wavenet) or 5."
     )
     search: SearchSpace | None = Field(None, description="Overrides the training-level grid.")
+    ensemble_members: bool = Field(
+        False, description="Also backtest each ensemble member as its own variant <name>_m<k>."
+    )
 
     @property
     def n_lags(self) -> int:
@@ -197,13 +200,23 @@ class TrainingConfig(Strict):
     last_test_year: int | None = Field(None, description="Last out-of-sample year (default: data end).")
     retrain_years: int = Field(5, ge=1, description="Years per test window (expanding training window).")
     seq_len: int = Field(63, ge=2, description="Sequence length, days.")
-    val_fraction: float = Field(0.1, gt=0, lt=0.5, description="Time-ordered validation share of a window.")
+    val_fraction: float = Field(
+        0.1, gt=0, lt=0.5, description="Time-ordered validation share of a window (validation last)."
+    )
+    validation: Literal["last", "blocked"] = Field(
+        "last",
+        description="last: validate on the last val_fraction of the training span (the paper's); "
+        "blocked: n_folds purged, embargoed blocks across the span, scored by the mean fold Sharpe.",
+    )
+    n_folds: int = Field(4, ge=2, description="Validation blocks per window (validation blocked).")
     max_epochs: int = Field(100, ge=1)
     patience: int = Field(25, ge=1, description="Early-stopping patience, epochs.")
     n_trials: int = Field(50, ge=1, description="Hyperparameter trials per window and model.")
     sampler: SamplerName = "random"
     seeds_per_trial: int = Field(1, ge=1, description="Seeds trained per trial (averaged).")
-    ensemble_top_k: int = Field(1, ge=1, description="Average the positions of the top-k trials.")
+    ensemble_top_k: int = Field(
+        1, ge=1, description="Average the positions of the top-k trials (all their seeds and folds)."
+    )
     jobs: int = Field(1, ge=1, description="Parallel local workers (joblib); with Ray, tasks at once.")
     executor: ExecutorName = Field("local", description="Where tasks run: local or ray.")
     ray_address: str | None = Field(None, description="Ray cluster address; None starts a local one.")
@@ -262,6 +275,8 @@ _DMN_ONLY_TRAINING = {
     "sampler": None,
     "seeds_per_trial": "trend_model.seeds",
     "ensemble_top_k": None,
+    "validation": None,
+    "n_folds": None,
     "search": "the [trend_model] keys (hidden_sizes, dropout, batch_size, lr, max_grad_norm)",
 }
 _MF_STAGES = PipelineConfig(signal="trend_model", portfolio="constrained", rebalance="hybrid")

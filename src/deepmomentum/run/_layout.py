@@ -42,6 +42,7 @@ __all__ = [
     "CONFIG",
     "CONSTRAINTS",
     "DIAGNOSTICS",
+    "ENSEMBLE",
     "FIGURES_DIR",
     "FIGURE_NAMES",
     "META",
@@ -98,6 +99,7 @@ FIGURE_NAMES = ("equity.png", "drawdowns.png", "rolling_sharpe.png", "sharpe_vs_
 MODELS_DIR = "models"
 WINDOWS = f"{MODELS_DIR}/windows.csv"
 TRIALS = f"{MODELS_DIR}/trials.csv"
+ENSEMBLE = f"{MODELS_DIR}/ensemble.csv"
 DIAGNOSTICS = f"{MODELS_DIR}/diagnostics.csv"
 OPTUNA_DB = "optuna.db"
 OPTUNA_LOCK = ".optuna.lock"
@@ -320,8 +322,29 @@ RUN_FILES: tuple[RunFile, ...] = (
         TRIALS,
         _DMN,
         True,
-        "one row per hyperparameter trial; `value` is the objective (the validation Sharpe)",
-        columns=("variant", "window", "trial", "val_sharpe", "param_<name>", "value"),
+        "one row per hyperparameter trial; `value` is the objective (the validation Sharpe); "
+        "`training.validation` blocked adds each fold's Sharpe, `val_sharpe` their mean",
+        columns=("variant", "window", "trial", "fold_<f>_sharpe", "val_sharpe", "param_<name>", "value"),
+    ),
+    RunFile(
+        ENSEMBLE,
+        _DMN,
+        True,
+        "one row per window and ensemble member (one trained task: trial, seed, fold; `fold` empty with "
+        "validation last): its own and its trial's validation Sharpe, its weight in the window's "
+        "positions",
+        columns=(
+            "variant",
+            "window",
+            "trial",
+            "seed",
+            "fold",
+            "val_sharpe",
+            "trial_val_sharpe",
+            "best_epoch",
+            "weight",
+            "folder",
+        ),
     ),
     RunFile(
         DIAGNOSTICS,
@@ -353,7 +376,8 @@ RUN_FILES: tuple[RunFile, ...] = (
         f"{_WINDOW}/best.json",
         _DMN,
         True,
-        "the window's spans, best trial, its validation Sharpe and hyperparameters, the ensemble's trials",
+        "the window's spans, best trial, its validation Sharpe and hyperparameters, the ensemble's trials, "
+        "its `members` (trial, seed, fold, scores, weight), the `validation` scheme and its `folds`",
     ),
     RunFile(f"{_TRIAL}/model.pt", _DMN, True, "one trained trial's weights"),
     RunFile(

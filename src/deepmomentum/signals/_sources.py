@@ -124,7 +124,7 @@ class DmnSignal:
             ctx.prices, f.horizons, pairs, f.vol_span, f.winsorise, f.winsorise_halflife, f.winsorise_n_std
         )
         positions: dict[str, pd.DataFrame] = {}
-        windows, trials = [], []
+        windows, trials, members = [], [], []
         panels: dict[int, Any] = {}
         for variant in self.variants:
             lags = variant.n_lags
@@ -144,13 +144,17 @@ class DmnSignal:
                 *(variant.name, res.trained, res.reused, res.extended),
             )
             positions[variant.name] = res.positions
+            # ensemble_members: each member backtested as its own variant
+            positions |= {f"{variant.name}_m{k}": p for k, p in enumerate(res.member_positions)}
             windows.append(res.windows)
             trials.append(res.trials)
+            members.append(res.members)
         trial_table = pd.concat(trials, ignore_index=True)
         trial_table["value"] = trial_table["val_sharpe"]  # the report's generic objective column
         tables = {
             layout.WINDOWS: _window_table(pd.concat(windows, ignore_index=True)),
             layout.TRIALS: trial_table,
+            layout.ENSEMBLE: pd.concat(members, ignore_index=True),
         }
         return SignalOutput(positions, oos_span(list(positions.values())), tables)
 

@@ -19,6 +19,7 @@ import numpy as np
 from deepmomentum.training._storage import SearchStorage, quiet_optuna
 
 __all__ = [
+    "FOLD_SHARPES",
     "OUTCOME",
     "SLOT",
     "Claim",
@@ -38,6 +39,7 @@ log = logging.getLogger("deepmomentum.training")
 
 SLOT = "dm_slot"  # user attribute: which of the n_trials search slots a trial fills
 OUTCOME = "dm_outcome"  # user attribute of FAIL trials: nan (no finite score), duplicate, stray
+FOLD_SHARPES = "dm_fold_sharpes"  # user attribute: per-fold validation Sharpes (blocked validation)
 
 Claim = tuple[Any, int, dict[str, Any]]  # (optuna trial, slot, params) claimed by this worker
 
@@ -151,11 +153,16 @@ def slot_params(
     return dict(proxy.ask(distributions).params)
 
 
-def tell(study: Any, trial: Any, score: float) -> bool:
-    """Tell a claimed trial its score; False if it was meanwhile failed as dead (not counted)."""
+def tell(study: Any, trial: Any, score: float, attrs: dict[str, Any] | None = None) -> bool:
+    """Tell a claimed trial its score; False if it was meanwhile failed as dead (not counted).
+
+    ``attrs`` are set as the trial's user attributes first (e.g. the fold scores).
+    """
     import optuna
 
     try:
+        for key, value in (attrs or {}).items():
+            trial.set_user_attr(key, value)
         if np.isfinite(score):
             study.tell(trial, score)
         else:

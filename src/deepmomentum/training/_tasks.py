@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from deepmomentum._io import atomic_write_bytes, atomic_write_text
-from deepmomentum.training._dataset import PanelArrays, inference_sequences, training_sequences
+from deepmomentum.training._dataset import PanelArrays, inference_sequences
 from deepmomentum.training._losses import LossSpec
 from deepmomentum.training._trainer import TrainParams, predict, train_network
+from deepmomentum.training._validation import Fold, split_sequences
 
 __all__ = ["TrainTask", "Window", "run_task"]
 
@@ -25,7 +26,8 @@ class Window:
     """One walk-forward window, as panel day indices.
 
     Training uses days [0, split), validation [split, test_lo) (both purged
-    at their ends), and the model predicts days [test_lo, test_hi).
+    at their ends), and the model predicts days [test_lo, test_hi). With
+    blocked validation the task's :class:`Fold` sets the split instead.
     """
 
     index: int
@@ -40,7 +42,11 @@ class Window:
 
 @dataclass(frozen=True)
 class TrainTask:
-    """Everything one training job needs besides the data panel (picklable)."""
+    """Everything one training job needs besides the data panel (picklable).
+
+    ``fold`` is None with ``validation = "last"``; else the validation block
+    this task holds out (:mod:`deepmomentum.training._validation`).
+    """
 
     variant: str
     model: str
@@ -53,16 +59,18 @@ class TrainTask:
     device: str
     precision: str
     run_dir: str
+    fold: Fold | None = None
 
     @property
     def folder(self) -> Path:
-        """Where the task's files go: ``models/<variant>/window-XX/trial-YYY-seed-S``."""
+        """Where the task's files go: ``models/<variant>/window-XX/trial-YYY[-fold-F]-seed-S``."""
+        fold = "" if self.fold is None else f"-fold-{self.fold.index}"
         return (
             Path(self.run_dir)
             / "models"
             / self.variant
             / f"window-{self.window.index:02d}"
-            / f"trial-{self.trial:03d}-seed-{self.seed}"
+            / f"trial-{self.trial:03d}{fold}-seed-{self.seed}"
         )
 
 
@@ -130,14 +138,14 @@ def run_task(
         return {**done, "reused": True, "extended": extended}
     t0 = time.perf_counter()
     w = task.window
-    train = training_sequences(panel, 0, w.split, task.seq_len)
-    val = training_sequences(panel, w.split, w.test_lo, task.seq_len)
+    train, val = split_sequences(panel, w.split, w.test_lo, task.fold, task.seq_len)
     if len(train) == 0 or len(val) == 0:
         from deepmomentum.exceptions import DataError
 
+        fold = "" if task.fold is None else f" fold {task.fold.index}"
         raise DataError(
-            f"window {w.index} ({w.train_start} to {w.test_start}) has no training or validation "
-            "data; move first_test_year later"
+            f"window {w.index}{fold} ({w.train_start} to {w.test_start}) has no training or validation "
+            "data; move first_test_year later or use fewer n_folds"
         )
     # One CPU thread per task, whatever the executor: float reductions then run in the same
     # order in a serial run, a joblib worker or a Ray worker, so results are bit-identical.
@@ -171,6 +179,7 @@ def run_task(
         "window": w.index,
         "trial": task.trial,
         "seed": task.seed,
+        "fold": None if task.fold is None else task.fold.index,
         "params": task.params.to_dict(),
         "val_sharpe": res.val_sharpe if np.isfinite(res.val_sharpe) else None,
         "best_epoch": res.best_epoch,

@@ -13,7 +13,6 @@ back from disk instead of retrained. The slot bookkeeping in the study
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -24,12 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deepmomentum._io import atomic_write_bytes, atomic_write_text
 from deepmomentum.config import ModelVariant, SearchSpace, TrainingConfig
 from deepmomentum.training._dataset import PanelArrays
+from deepmomentum.training._ensemble import ensemble_positions, member_rows, write_best
 from deepmomentum.training._executor import Executor
 from deepmomentum.training._losses import LossSpec
 from deepmomentum.training._slots import (
+    FOLD_SHARPES,
     Claim,
     claim_waiting,
     enqueue_slots,
@@ -43,6 +43,7 @@ from deepmomentum.training._slots import (
 from deepmomentum.training._storage import Heartbeat, SearchStorage, open_storage, quiet_optuna, run_lock
 from deepmomentum.training._tasks import TrainTask, Window, run_task
 from deepmomentum.training._trainer import TrainParams
+from deepmomentum.training._validation import Fold, fold_scores, make_folds
 
 __all__ = ["WalkForwardResult", "make_windows", "walk_forward"]
 
@@ -140,7 +141,14 @@ class WalkForwardResult:
     windows : pd.DataFrame
         One row per window: dates, best trial, its parameters and validation Sharpe.
     trials : pd.DataFrame
-        One row per (window, trial): parameters, validation Sharpe, epochs.
+        One row per (window, trial): parameters, validation Sharpe (blocked
+        validation: the mean of the ``fold_<f>_sharpe`` columns).
+    members : pd.DataFrame
+        One row per (window, ensemble member): trial, seed, fold, validation
+        Sharpes, weight (see :func:`~deepmomentum.training._ensemble.member_rows`).
+    member_positions : list of pd.DataFrame
+        With ``variant.ensemble_members``: member k's stitched positions (the
+        k-th member of every window), shaped as ``positions``; else empty.
     trained : int
         Tasks trained in this call (the rest were read back from disk).
     reused : int
@@ -151,6 +159,8 @@ class WalkForwardResult:
     positions: pd.DataFrame
     windows: pd.DataFrame
     trials: pd.DataFrame
+    members: pd.DataFrame = field(default_factory=pd.DataFrame)
+    member_positions: list[pd.DataFrame] = field(default_factory=list)
     trained: int = 0
     reused: int = 0
     extended: int = 0
@@ -226,9 +236,11 @@ class _Search:
     loss: LossSpec
     batch: int
     counts: dict[str, int] = field(default_factory=lambda: {"trained": 0, "reused": 0, "extended": 0})
+    #: per window index: its folds (blocked validation), or ``[None]`` (validation last)
+    folds: dict[int, list[Fold | None]] = field(default_factory=dict)
 
-    def task(self, w: Window, n: int, k: int, params: dict[str, Any]) -> TrainTask:
-        """Seed ``k`` of slot ``n`` in window ``w``."""
+    def task(self, w: Window, n: int, k: int, params: dict[str, Any], fold: Fold | None = None) -> TrainTask:
+        """Seed ``k`` of slot ``n`` in window ``w`` (holding out ``fold``)."""
         training = self.training
         return TrainTask(
             variant=self.variant.name,
@@ -242,12 +254,14 @@ class _Search:
             device=training.device,
             precision=training.precision,
             run_dir=str(self.run_dir),
+            fold=fold,
         )
 
     def tasks(self, w: Window, slots: list[int], params_of: dict[int, dict[str, Any]]) -> list[TrainTask]:
-        """Every seed's task of each of ``slots``, slot by slot."""
+        """Every (seed, fold) task of each of ``slots``: slot by slot, then seed, then fold."""
         seeds = range(self.training.seeds_per_trial)
-        return [self.task(w, n, k, params_of[n]) for n in slots for k in seeds]
+        folds = self.folds.get(w.index, [None])
+        return [self.task(w, n, k, params_of[n], f) for n in slots for k in seeds for f in folds]
 
     def _epoch_cb(self, task: TrainTask) -> Callable[[int, float, float], None]:
         return lambda e, loss_value, vs: self.notify(
@@ -321,34 +335,63 @@ def _walk_forward(
         loss=LossSpec(variant.loss, variant.cost_bps),
         batch=max(getattr(executor, "jobs", 1), 1),
     )
+    windows = [_with_folds(search, w) for w in windows]
     n_days, n_assets = panel.x.shape[:2]
     stitched = np.full((n_days, n_assets), np.nan, dtype=np.float32)
+    member_pos: list[np.ndarray] = []
     window_rows: list[dict[str, Any]] = []
     trial_rows: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
     for w in windows:
         search.notify(
             "window",
             variant=variant.name,
             window=w.index,
             n_windows=len(windows),
-            n_tasks=training.n_trials * training.seeds_per_trial,
+            n_tasks=training.n_trials * training.seeds_per_trial * len(search.folds[w.index]),
         )
         study, legacy = open_study(ss, f"{variant.name}-w{w.index:02d}")
         ran = _search_window(search, w, study, legacy)
-        window_pos, window_row, rows = _finish_window(search, w, study, legacy, ran)
+        window_pos, stack, window_row, rows, window_members = _finish_window(search, w, study, legacy, ran)
         stitched[w.test_lo : w.test_hi] = window_pos
+        if variant.ensemble_members:
+            for k, pos in enumerate(stack):
+                if k == len(member_pos):
+                    member_pos.append(np.full((n_days, n_assets), np.nan, dtype=np.float32))
+                member_pos[k][w.test_lo : w.test_hi] = pos
         window_rows.append(window_row)
         trial_rows.extend(rows)
+        members.extend(window_members)
     index = pd.DatetimeIndex(panel.dates, name="date")
-    positions = pd.DataFrame(stitched.astype("float64"), index=index, columns=list(panel.symbols))
+
+    def frame(a: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(a.astype("float64"), index=index, columns=list(panel.symbols))
+
     return WalkForwardResult(
-        positions=positions,
+        positions=frame(stitched),
         windows=pd.DataFrame(window_rows),
         trials=pd.DataFrame(trial_rows).replace(-np.inf, np.nan),
+        members=pd.DataFrame(members),
+        member_positions=[frame(a) for a in member_pos],
         trained=search.counts["trained"],
         reused=search.counts["reused"],
         extended=search.counts["extended"],
     )
+
+
+def _with_folds(search: _Search, w: Window) -> Window:
+    """Record window ``w``'s folds in ``search``; with blocked validation, ``w`` validated from block 0.
+
+    Blocked validation validates every day of ``[val_start, test_start)`` (in
+    turn), so the window's ``split`` and ``val_start`` become the first block's.
+    """
+    training = search.training
+    if training.validation == "last":
+        search.folds[w.index] = [None]
+        return w
+    folds = make_folds(search.panel, w.test_lo, training.n_folds, embargo=training.seq_len)
+    search.folds[w.index] = list(folds)
+    return replace(w, split=folds[0].val_lo, val_start=folds[0].val_start)
 
 
 def _search_window(search: _Search, w: Window, study: Any, legacy: bool) -> set[int]:
@@ -386,12 +429,17 @@ def _search_window(search: _Search, w: Window, study: Any, legacy: bool) -> set[
 
 
 def _train_claims(search: _Search, w: Window, study: Any, mine: list[Claim]) -> None:
-    """Train every seed of the claimed slots and tell each trial its mean validation Sharpe."""
+    """Train every (seed, fold) of the claimed slots and tell each trial its score.
+
+    The score is the mean validation Sharpe over seeds, then over folds
+    (:func:`~deepmomentum.training._validation.fold_scores`); with blocked
+    validation the fold scores go to the trial's user attributes.
+    """
     from optuna.trial import TrialState
 
     ss = search.ss
     tasks = search.tasks(w, [n for _, n, _ in mine], {n: params for _, n, params in mine})
-    values: dict[int, list[float]] = {}
+    values: dict[int, dict[int | None, list[float]]] = {}
     beat: contextlib.AbstractContextManager[Any] = nullcontext()
     if ss.shared:
         beat = Heartbeat(ss.storage, [t._trial_id for t, _, _ in mine], ss.heartbeat_interval)
@@ -399,25 +447,29 @@ def _train_claims(search: _Search, w: Window, study: Any, mine: list[Claim]) -> 
         with beat:
             for res in search.run(tasks):
                 v = res["val_sharpe"]
-                values.setdefault(res["trial"], []).append(np.nan if v is None else float(v))
+                by_fold = values.setdefault(res["trial"], {})
+                by_fold.setdefault(res.get("fold"), []).append(np.nan if v is None else float(v))
     except BaseException:
         if ss.shared:  # hand the slots back at once rather than after the grace period
             for trial, _, _ in mine:
                 with contextlib.suppress(Exception):
                     study.tell(trial, state=TrialState.FAIL)
         raise
+    blocked = search.training.validation == "blocked"
     for trial, n, _ in mine:
-        vals = np.asarray(values[n], dtype=float)
-        score = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
-        tell(study, trial, score)
+        score, per_fold = fold_scores(values[n])
+        attrs = {FOLD_SHARPES: [v if np.isfinite(v) else None for v in per_fold]} if blocked else None
+        tell(study, trial, score, attrs)
 
 
 def _finish_window(
     search: _Search, w: Window, study: Any, legacy: bool, ran: set[int]
-) -> tuple[np.ndarray, dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """Ensemble the top slots of a searched window and write its best model.
 
-    Returns the window's test positions, its summary row and one row per slot.
+    Returns the window's test positions (the members' mean), the members'
+    positions (members x test days x assets), its summary row, one row per
+    slot and one row per ensemble member.
     """
     n_trials = search.training.n_trials
     status = slot_status(study.get_trials(deepcopy=False), legacy, search.ss.max_retry)
@@ -427,35 +479,55 @@ def _finish_window(
     earlier = search.tasks(w, [n for n in range(n_trials) if n not in ran], params_of)
     search.run_all([t for t in earlier if (t.folder / "result.json").is_file()])
 
-    # rank trials by mean validation Sharpe; ensemble the top k
+    # rank trials by mean validation Sharpe; ensemble every seed and fold of the top k
     ranked = sorted(scores, key=lambda n: (-scores[n], n))
     top = ranked[: search.training.ensemble_top_k]
     top_tasks = search.tasks(w, top, params_of)
     # winners trained by another machine sharing the study: train them here too (same seed)
     search.run_all([t for t in top_tasks if not (t.folder / "result.json").is_file()])
-    # a task saved for a longer test span (signal at an earlier date) gives its first rows
-    stack = [np.load(t.folder / "positions.npy")[: w.test_hi - w.test_lo] for t in top_tasks]
-    window_pos = np.nanmean(np.stack(stack), axis=0) if len(stack) > 1 else stack[0]
-    best_info = _write_best(search, w, top, top_tasks[0], scores[top[0]], params_of[top[0]])
-    window_row = {k: v for k, v in best_info.items() if k != "params"} | {
-        f"param_{k}": v for k, v in params_of[top[0]].items()
-    }
+    window_pos, stack = ensemble_positions(top_tasks, w.test_hi - w.test_lo)
+    members = member_rows(top_tasks, scores)
+    folds = [f for f in search.folds.get(w.index, [None]) if f is not None]
+    fold_cols = {n: _fold_columns(status[n][2], len(folds)) for n in range(n_trials)}
+    best_info = write_best(
+        search.run_dir / "models" / search.variant.name / f"window-{w.index:02d}",
+        top_tasks[0],
+        _best_info(search, w, top, scores[top[0]], params_of[top[0]], folds, fold_cols[top[0]]),
+        members,
+    )
+    skip = ("params", "members", "validation", "folds")
+    window_row = {k: v for k, v in best_info.items() if k not in skip} | fold_cols[top[0]]
+    window_row |= {f"param_{k}": v for k, v in params_of[top[0]].items()}
     trial_rows = [
-        {"variant": search.variant.name, "window": w.index, "trial": n, "val_sharpe": scores[n]}
+        {"variant": search.variant.name, "window": w.index, "trial": n}
+        | fold_cols[n]
+        | {"val_sharpe": scores[n]}
         | {f"param_{k}": v for k, v in params_of[n].items()}
         for n in range(n_trials)
     ]
-    return window_pos, window_row, trial_rows
+    member_table = [{"variant": search.variant.name, "window": w.index} | m for m in members]
+    return window_pos, stack, window_row, trial_rows, member_table
 
 
-def _write_best(
-    search: _Search, w: Window, top: list[int], best_task: TrainTask, score: float, params: dict[str, Any]
+def _fold_columns(trial: Any, n_folds: int) -> dict[str, float]:
+    """``fold_<f>_sharpe`` of a finished trial (NaN where unknown); empty with validation last."""
+    values = list(trial.user_attrs.get(FOLD_SHARPES) or []) if n_folds else []
+    values += [None] * (n_folds - len(values))
+    return {f"fold_{f}_sharpe": np.nan if v is None else float(v) for f, v in enumerate(values)}
+
+
+def _best_info(
+    search: _Search,
+    w: Window,
+    top: list[int],
+    score: float,
+    params: dict[str, Any],
+    folds: list[Fold],
+    fold_cols: dict[str, float],
 ) -> dict[str, Any]:
-    """Write ``best.pt`` and ``best.json`` of window ``w``; the ``best.json`` record."""
+    """The ``best.json`` record of window ``w`` (before its members are added)."""
     variant = search.variant
-    wdir = search.run_dir / "models" / variant.name / f"window-{w.index:02d}"
-    atomic_write_bytes(wdir / "best.pt", (best_task.folder / "model.pt").read_bytes())
-    best_info = {
+    info: dict[str, Any] = {
         "variant": variant.name,
         "model": variant.model,
         "loss": variant.loss,
@@ -469,6 +541,12 @@ def _write_best(
         "val_sharpe": score,
         "params": params,
         "ensemble_trials": top,
+        "validation": search.training.validation,
     }
-    atomic_write_text(wdir / "best.json", json.dumps(best_info, indent=1))
-    return best_info
+    if folds:
+        info["folds"] = [
+            {"fold": f.index, "val_start": f.val_start, "val_end": f.val_end, "embargo_days": f.embargo}
+            | {"val_sharpe": fold_cols[f"fold_{f.index}_sharpe"]}
+            for f in folds
+        ]
+    return info
