@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from deepmomentum.cli import app
 from deepmomentum.exceptions import DataError
-from deepmomentum.run import compare_runs
+from deepmomentum.run import compare_runs, comparison_markdown
 
 runner = CliRunner()
 
@@ -85,3 +85,22 @@ def test_compare_quiet_prints_nothing_but_still_checks(tmp_path: Path) -> None:
     assert ok.exit_code == 0 and ok.stdout == ""
     c = _run(tmp_path / "c", 0.4, fingerprint="d" * 64)
     assert runner.invoke(app, ["compare", str(a), str(c), "--quiet"]).exit_code == 2
+
+
+def test_statistics_of_significance_json_are_averaged(tmp_path: Path) -> None:
+    runs = [_run(tmp_path / f"s{k}", 0.1 * k) for k in (1, 2)]
+    for k, run in enumerate(runs):
+        sig = {
+            "sharpe": {"lstm@2bp": {"psr": 0.6 + 0.2 * k, "dsr": 0.1, "boot_low": -0.2, "boot_high": 0.5}},
+            "differences": [
+                {"series": "lstm@2bp", "benchmark": "tsmom@2bp", "difference": -0.1 * (k + 1),
+                 "boot_low": -0.5, "boot_high": 0.3},
+                {"series": "lstm@2bp", "benchmark": "macd@2bp", "difference": 9.0},
+            ],
+        }  # fmt: skip
+        (run / "significance.json").write_text(json.dumps(sig))
+    table = compare_runs(runs)
+    assert table.loc["lstm@2bp", ("psr", "mean")] == pytest.approx(0.7)
+    assert table.loc["lstm@2bp", ("diff_vs_tsmom", "mean")] == pytest.approx(-0.15)
+    assert table.loc["lstm@2bp", ("diff_vs_tsmom_high", "mean")] == pytest.approx(0.3)
+    assert "psr" in comparison_markdown(table) and "diff_vs_tsmom" in comparison_markdown(table)

@@ -29,6 +29,7 @@ from deepmomentum.report._html_parts import (
     variant_notes,
 )
 from deepmomentum.report._sections import drawdowns_html, headline_html, risk_html, signed_cell
+from deepmomentum.report._significance import significance_html
 from deepmomentum.run import _layout as layout
 
 __all__ = ["SECTIONS", "render_html"]
@@ -273,7 +274,9 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
     bench_names = [] if bench is None else [str(c) for c in bench.columns]
     cost_txt = "" if head.cost is None else f" at {head.cost:g} bp"
     parts = [
-        _section("headline", f"Headline{cost_txt}", headline_html(head)),
+        _section(
+            "headline", f"Headline{cost_txt}", headline_html(head) + significance_html(an.run.path, head.cost)
+        ),
         _summary_section(an, bench_names, default),
         *_curve_sections(an, bench_names, default, head.cost),
         _exposure_section(an, default),

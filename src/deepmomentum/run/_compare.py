@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from deepmomentum.exceptions import DataError
-from deepmomentum.run._layout import META, METRICS, read_json_object, read_metrics
+from deepmomentum.run._layout import META, METRICS, SIGNIFICANCE, read_json_object, read_metrics
 
 __all__ = [
     "RunSummary",
@@ -28,7 +28,7 @@ __all__ = [
     "summarise_run",
 ]
 
-_SHOWN = ("sharpe", "annual_return", "annual_vol", "max_drawdown", "turnover")
+_SHOWN = ("sharpe", "annual_return", "annual_vol", "max_drawdown", "turnover", "psr", "dsr", "diff_vs_tsmom")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,26 @@ def _metrics(run_dir: Path, metric_file: str) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         raise DataError(f"no {metric_file}; is this a finished run folder?", run_dir)
     return read_metrics(path)
+
+
+def _significance(run_dir: Path) -> pd.DataFrame:
+    """Per variant: PSR, DSR, the bootstrap interval, and the paired difference to TSMOM at its cost."""
+    path = run_dir / SIGNIFICANCE
+    if not path.is_file():
+        return pd.DataFrame()
+    sig = read_json_object(path)
+    rows: dict[str, dict[str, Any]] = {}
+    for name, s in (sig.get("sharpe") or {}).items():
+        rows[name] = {"psr": s.get("psr"), "dsr": s.get("dsr")}
+        rows[name] |= {"sharpe_ci_low": s.get("boot_low"), "sharpe_ci_high": s.get("boot_high")}
+    for d in sig.get("differences") or []:
+        if str(d.get("benchmark", "")).startswith("tsmom@") and d.get("series") in rows:
+            rows[d["series"]] |= {
+                "diff_vs_tsmom": d.get("difference"),
+                "diff_vs_tsmom_low": d.get("boot_low"),
+                "diff_vs_tsmom_high": d.get("boot_high"),
+            }
+    return pd.DataFrame.from_dict(rows, orient="index").astype("float64")
 
 
 def summarise_run(run_dir: str | Path, metric_file: str = METRICS) -> RunSummary:
@@ -143,8 +163,11 @@ def compare_runs(
         )
     frames = []
     for s in summaries:
-        raw = _metrics(s.path, metric_file)
-        frames.append(pd.DataFrame.from_dict(raw, orient="index").astype("float64").assign(run=str(s.path)))
+        raw = pd.DataFrame.from_dict(_metrics(s.path, metric_file), orient="index").astype("float64")
+        if metric_file == METRICS:  # the statistics belong to the implementable returns
+            sig = _significance(s.path)
+            raw = raw.join(sig[[c for c in sig.columns if c not in raw.columns]]) if len(sig) else raw
+        frames.append(raw.assign(run=str(s.path)))
     order = list(frames[0].index)
     allruns = pd.concat(frames).rename_axis("variant").reset_index()
     grouped = allruns.drop(columns="run").groupby("variant", sort=False)
