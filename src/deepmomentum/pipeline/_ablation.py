@@ -287,6 +287,34 @@ def _check_settings(folder: RunFolder, cfg: RunConfig, settings: dict[str, Any],
             )
 
 
+def _start(
+    folder: RunFolder,
+    cfg: RunConfig,
+    data: MarketData | None,
+    settings: dict[str, Any],
+    spans: Mapping[str, tuple[str, str | None]],
+) -> MarketData:
+    """Load the data, refuse other settings, and record the configuration and the run's facts."""
+    from deepmomentum.run._classical import load_market_logged
+    from deepmomentum.run._folder import utc_now
+
+    started = utc_now()
+    data = load_market_logged(cfg.data, data)
+    _check_settings(folder, cfg, settings, data.fingerprint())
+    folder.write_config(cfg)
+    folder.write_meta(
+        kind="ablation",
+        command="ablate",
+        seed=cfg.seed,
+        reference=data.reference_symbol,
+        span=_measured_span(data, spans),
+        started_at=started,
+        ablation=settings,
+        data=data.meta(),
+    )
+    return data
+
+
 def ablate(
     cfg: RunConfig,
     out: str | Path,
@@ -336,7 +364,6 @@ def ablate(
     """
     from deepmomentum.pipeline._run import volatile_keys
     from deepmomentum.run import RunFolder
-    from deepmomentum.run._classical import load_market_logged
     from deepmomentum.run._folder import utc_now
 
     if cfg.managed_futures is None:
@@ -352,20 +379,7 @@ def ablate(
     folder = RunFolder.claim(out, "ablation", cfg, volatile_keys(cfg), force=force, cache=("seed-*",))
     settings = {"spans": {k: list(v) for k, v in spans.items()}, "costs": costs}
     with folder.recording():
-        started = utc_now()
-        data = load_market_logged(cfg.data, data)
-        _check_settings(folder, cfg, settings, data.fingerprint())
-        folder.write_config(cfg)
-        folder.write_meta(
-            kind="ablation",
-            command="ablate",
-            seed=cfg.seed,
-            reference=data.reference_symbol,
-            span=_measured_span(data, spans),
-            started_at=started,
-            ablation=settings,
-            data=data.meta(),
-        )
+        data = _start(folder, cfg, data, settings, spans)
         result = AblationResult(_read_done(folder / "ablation.csv"), pd.DataFrame(), folder.path)
         t0 = time.perf_counter()
         for i, k in enumerate(seeds):
