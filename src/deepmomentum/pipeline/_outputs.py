@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from deepmomentum.run import _layout as layout
+import deepmomentum.run._layout as layout
 
 if TYPE_CHECKING:
     from deepmomentum.engine import BacktestResult

@@ -198,8 +198,8 @@ def _paper_daily(ctx: Context, sig: SignalOutput, span: tuple[pd.Timestamp, pd.T
 
 def _write_diagnostics(ctx: Context, sig: SignalOutput, result: BacktestResult) -> None:
     """``models/diagnostics.csv`` when the signal was trained walk-forward (it has windows)."""
+    import deepmomentum.run._layout as layout
     from deepmomentum.pipeline._diagnostics import window_diagnostics
-    from deepmomentum.run import _layout as layout
 
     windows = sig.tables.get(layout.WINDOWS)
     if windows is not None and len(windows):

@@ -19,11 +19,11 @@ from typing import Any
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
+import deepmomentum.run._layout as layout
 from deepmomentum._io import atomic_write_text
 from deepmomentum.exceptions import DataError
 from deepmomentum.report._html import _CSS
 from deepmomentum.report._html_parts import esc, figure_div, flatten, kv_table
-from deepmomentum.run import _layout as layout
 from deepmomentum.run._layout import read_json_object
 
 __all__ = [

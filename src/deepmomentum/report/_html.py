@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
-from deepmomentum.report import _figures as figs
-from deepmomentum.report import _figures_risk as rfigs
+import deepmomentum.report._figures as figs
+import deepmomentum.report._figures_risk as rfigs
+import deepmomentum.run._layout as layout
 from deepmomentum.report._analysis import Analysis
 from deepmomentum.report._cost_curve import cost_curve_section
 from deepmomentum.report._diagnostics import diagnostics_section
@@ -30,7 +31,6 @@ from deepmomentum.report._html_parts import (
 )
 from deepmomentum.report._sections import drawdowns_html, headline_html, risk_html, signed_cell
 from deepmomentum.report._significance import significance_html
-from deepmomentum.run import _layout as layout
 
 __all__ = ["SECTIONS", "render_html"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+import deepmomentum.run._layout as layout
 from deepmomentum.exceptions import DataError
-from deepmomentum.run import _layout as layout
 from deepmomentum.run._layout import read_json_object, read_metrics
 
 __all__ = ["REFERENCE_SYMBOL", "RunData", "load_run"]

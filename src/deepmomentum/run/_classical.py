@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+import deepmomentum.run._layout as layout
 from deepmomentum.config import DataConfig, RunConfig
 from deepmomentum.data import MarketData, load_data_dir, make_synthetic_market
 from deepmomentum.engine import (
@@ -21,7 +22,6 @@ from deepmomentum.engine import (
 )
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.portfolio._vol_scaling import settings_from_config
-from deepmomentum.run import _layout as layout
 from deepmomentum.run._folder import RunFolder, utc_now
 from deepmomentum.run._significance import run_inference
 from deepmomentum.signals import get_strategy

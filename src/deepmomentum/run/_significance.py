@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+import deepmomentum.run._layout as layout
 from deepmomentum.metrics import SharpeInference, sharpe_inference
-from deepmomentum.run import _layout as layout
 
 __all__ = ["BENCHMARK_STRATEGIES", "benchmark_pairs", "run_inference", "trial_counts"]
 

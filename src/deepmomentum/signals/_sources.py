@@ -111,8 +111,8 @@ class DmnSignal:
 
     def compute(self, ctx: Context) -> SignalOutput:
         """Train (or read back) every window of every variant; stitch the test positions."""
+        import deepmomentum.run._layout as layout
         from deepmomentum.features import build_features
-        from deepmomentum.run import _layout as layout
         from deepmomentum.training import build_panel, make_executor, walk_forward
 
         cfg = ctx.cfg
@@ -243,7 +243,7 @@ def _flat(table: dict[str, list[float]]) -> dict[str, list[float]]:
 
 def _trend_model(ctx: Context) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The trend model's walk-forward signal, ``(2p - 1)|m|`` normalised (see :func:`ml_signal`)."""
-    from deepmomentum.run import _layout as layout
+    import deepmomentum.run._layout as layout
     from deepmomentum.signals._overlays import ml_signal
     from deepmomentum.training import make_executor, trend_panel, trend_walk_forward
 
