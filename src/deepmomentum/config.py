@@ -217,6 +217,17 @@ class TrainingConfig(Strict):
     ensemble_top_k: int = Field(
         1, ge=1, description="Average the positions of the top-k trials (all their seeds and folds)."
     )
+    pruner: Literal["none", "median", "halving"] = Field(
+        "none",
+        description="Stop trials whose per-epoch validation Sharpe trails the window's earlier trials: "
+        "none, median (Optuna's MedianPruner) or halving (SuccessiveHalvingPruner, reduction factor 3).",
+    )
+    pruner_warmup: int = Field(
+        3, ge=0, description="Epochs trained before pruning may stop a trial (halving: the first rung)."
+    )
+    pruner_startup: int = Field(
+        2, ge=0, description="Finished earlier tasks (same window, fold) needed before pruning."
+    )
     jobs: int = Field(1, ge=1, description="Parallel local workers (joblib); with Ray, tasks at once.")
     executor: ExecutorName = Field("local", description="Where tasks run: local or ray.")
     ray_address: str | None = Field(None, description="Ray cluster address; None starts a local one.")
@@ -277,6 +288,9 @@ _DMN_ONLY_TRAINING = {
     "ensemble_top_k": None,
     "validation": None,
     "n_folds": None,
+    "pruner": None,
+    "pruner_warmup": None,
+    "pruner_startup": None,
     "search": "the [trend_model] keys (hidden_sizes, dropout, batch_size, lr, max_grad_norm)",
 }
 _MF_STAGES = PipelineConfig(signal="trend_model", portfolio="constrained", rebalance="hybrid")

@@ -118,6 +118,10 @@ _MF = ("managed_futures",)
 _WINDOW = f"{MODELS_DIR}/<variant>/window-<NN>"
 _TRIAL = f"{_WINDOW}/trial-<NNN>-seed-<S>"
 _SEED = f"{MODELS_DIR}/<name>/window-<NN>/seed-<S>"
+_TRIAL_COLUMNS = (
+    *("variant", "window", "trial", "fold_<f>_sharpe", "val_sharpe"),
+    *("pruned", "epochs_run", "param_<name>", "value"),
+)  # models/trials.csv
 _PLACEHOLDER = re.compile(r"<[^<>/]+>")
 
 
@@ -323,8 +327,9 @@ RUN_FILES: tuple[RunFile, ...] = (
         _DMN,
         True,
         "one row per hyperparameter trial; `value` is the objective (the validation Sharpe); "
-        "`training.validation` blocked adds each fold's Sharpe, `val_sharpe` their mean",
-        columns=("variant", "window", "trial", "fold_<f>_sharpe", "val_sharpe", "param_<name>", "value"),
+        "`training.validation` blocked adds each fold's Sharpe, `val_sharpe` their mean; `pruned` when "
+        "`training.pruner` stopped one of its tasks early, `epochs_run` summed over its tasks",
+        columns=_TRIAL_COLUMNS,
     ),
     RunFile(
         ENSEMBLE,

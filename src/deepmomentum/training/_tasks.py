@@ -15,6 +15,7 @@ import torch
 from deepmomentum._io import atomic_write_bytes, atomic_write_text
 from deepmomentum.training._dataset import PanelArrays, inference_sequences
 from deepmomentum.training._losses import LossSpec
+from deepmomentum.training._pruning import Pruning, stopper
 from deepmomentum.training._trainer import TrainParams, predict, train_network
 from deepmomentum.training._validation import Fold, split_sequences
 
@@ -46,6 +47,8 @@ class TrainTask:
 
     ``fold`` is None with ``validation = "last"``; else the validation block
     this task holds out (:mod:`deepmomentum.training._validation`).
+    ``pruning`` is None unless ``training.pruner`` is set
+    (:mod:`deepmomentum.training._pruning`).
     """
 
     variant: str
@@ -60,6 +63,7 @@ class TrainTask:
     precision: str
     run_dir: str
     fold: Fold | None = None
+    pruning: Pruning | None = None
 
     @property
     def folder(self) -> Path:
@@ -129,7 +133,8 @@ def run_task(
 
     Writes ``model.pt``, ``positions.npy`` (test days x assets, NaN where no
     position) and, last, ``result.json``: a task whose ``result.json`` exists is
-    complete and is never retrained.
+    complete and is never retrained. A pruned task is complete too: its
+    ``result.json`` says ``pruned`` and the epoch (``pruned_epoch``).
     """
     folder = task.folder
     done = _done(folder)
@@ -153,8 +158,9 @@ def run_task(
     torch.set_num_threads(1)
     try:
         res = train_network(
-            task.model, task.params, task.loss, train, val, task.seed, task.device, task.precision, on_epoch
-        )
+            task.model, task.params, task.loss, train, val, task.seed, task.device, task.precision, on_epoch,
+            prune=None if task.pruning is None else stopper(task.pruning),
+        )  # fmt: skip
         test = inference_sequences(panel, w.test_lo, w.test_hi, task.seq_len)
         pos_seq = predict(task.model, task.params, task.loss, res.state_dict, test, task.device)
     finally:
@@ -184,6 +190,8 @@ def run_task(
         "val_sharpe": res.val_sharpe if np.isfinite(res.val_sharpe) else None,
         "best_epoch": res.best_epoch,
         "epochs_run": res.epochs_run,
+        "pruned": res.pruned_epoch is not None,
+        "pruned_epoch": res.pruned_epoch,
         "train_samples": res.samples_per_epoch,
         "elapsed_s": round(elapsed, 3),
         "history": res.history,

@@ -71,6 +71,8 @@ class TrainResult:
         Per epoch: train loss, validation Sharpe.
     samples_per_epoch : int
         Asset-days that count in one epoch.
+    pruned_epoch : int or None
+        The epoch after which ``prune`` stopped training (None: not pruned).
     """
 
     state_dict: dict[str, torch.Tensor]
@@ -79,6 +81,7 @@ class TrainResult:
     epochs_run: int
     history: list[dict[str, float]] = field(default_factory=list)
     samples_per_epoch: int = 0
+    pruned_epoch: int | None = None
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -197,6 +200,7 @@ def train_network(
     device: str = "cpu",
     precision: str = "fp32",
     on_epoch: Callable[[int, float, float], None] | None = None,
+    prune: Callable[[int, float], bool] | None = None,
 ) -> TrainResult:
     """Train a network, stopping early on validation Sharpe and keeping the best weights.
 
@@ -215,6 +219,9 @@ def train_network(
         Mixed precision on CUDA only; ignored on CPU.
     on_epoch : callable, optional
         Called with (epoch, train_loss, val_sharpe) after each epoch.
+    prune : callable, optional
+        Called with (epoch, val_sharpe) after each epoch, once the best weights
+        are updated; True stops training (:mod:`deepmomentum.training._pruning`).
     """
     gen = seed_everything(seed)
     dev = resolve_device(device)
@@ -227,6 +234,7 @@ def train_network(
     best_sharpe, best_epoch, stale = -np.inf, -1, 0
     history: list[dict[str, float]] = []
     epochs_run = 0
+    pruned_epoch: int | None = None
     for epoch in range(params.max_epochs):
         train_loss = _train_epoch(net, opt, scaler, loss, train, tr, params, gen, dev, precision)
         net.eval()
@@ -237,10 +245,14 @@ def train_network(
         history.append({"epoch": epoch, "train_loss": train_loss, "val_sharpe": sharpe})
         if on_epoch is not None:
             on_epoch(epoch, train_loss, sharpe)
-        if np.isfinite(sharpe) and sharpe > best_sharpe:
+        improved = bool(np.isfinite(sharpe) and sharpe > best_sharpe)
+        if improved:
             best_sharpe, best_epoch, stale = sharpe, epoch, 0
             best_state = _snapshot(net)
-        else:
+        if prune is not None and prune(epoch, sharpe):
+            pruned_epoch = epoch
+            break
+        if not improved:
             stale += 1
             if stale >= params.patience:
                 break
@@ -251,6 +263,7 @@ def train_network(
         epochs_run=epochs_run,
         history=history,
         samples_per_epoch=int(train.mask.sum()),
+        pruned_epoch=pruned_epoch,
     )
 
 

@@ -28,6 +28,7 @@ from deepmomentum.training._dataset import PanelArrays
 from deepmomentum.training._ensemble import ensemble_positions, member_rows, write_best
 from deepmomentum.training._executor import Executor
 from deepmomentum.training._losses import LossSpec
+from deepmomentum.training._pruning import PRUNED, rank_slots, slot_epochs, with_reference
 from deepmomentum.training._slots import (
     FOLD_SHARPES,
     Claim,
@@ -242,13 +243,13 @@ class _Search:
     def task(self, w: Window, n: int, k: int, params: dict[str, Any], fold: Fold | None = None) -> TrainTask:
         """Seed ``k`` of slot ``n`` in window ``w`` (holding out ``fold``)."""
         training = self.training
-        return TrainTask(
+        task = TrainTask(
             variant=self.variant.name,
             model=self.variant.model,
             loss=self.loss,
             window=w,
             trial=n,
-            seed=trial_seed(self.seed, "train", self.variant.name, w.index, n, k) % 2**31,
+            seed=self._seed(w, n, k),
             params=TrainParams(max_epochs=training.max_epochs, patience=training.patience, **params),
             seq_len=training.seq_len,
             device=training.device,
@@ -256,6 +257,13 @@ class _Search:
             run_dir=str(self.run_dir),
             fold=fold,
         )
+        # pruning reference: the same fold's tasks of the lower slots (those finished by now)
+        seeds = range(training.seeds_per_trial)
+        earlier = [replace(task, trial=m, seed=self._seed(w, m, j)) for m in range(n) for j in seeds]
+        return with_reference(task, training, earlier)
+
+    def _seed(self, w: Window, n: int, k: int) -> int:
+        return trial_seed(self.seed, "train", self.variant.name, w.index, n, k) % 2**31
 
     def tasks(self, w: Window, slots: list[int], params_of: dict[int, dict[str, Any]]) -> list[TrainTask]:
         """Every (seed, fold) task of each of ``slots``: slot by slot, then seed, then fold."""
@@ -440,6 +448,7 @@ def _train_claims(search: _Search, w: Window, study: Any, mine: list[Claim]) -> 
     ss = search.ss
     tasks = search.tasks(w, [n for _, n, _ in mine], {n: params for _, n, params in mine})
     values: dict[int, dict[int | None, list[float]]] = {}
+    pruned: set[int] = set()
     beat: contextlib.AbstractContextManager[Any] = nullcontext()
     if ss.shared:
         beat = Heartbeat(ss.storage, [t._trial_id for t, _, _ in mine], ss.heartbeat_interval)
@@ -449,6 +458,8 @@ def _train_claims(search: _Search, w: Window, study: Any, mine: list[Claim]) -> 
                 v = res["val_sharpe"]
                 by_fold = values.setdefault(res["trial"], {})
                 by_fold.setdefault(res.get("fold"), []).append(np.nan if v is None else float(v))
+                if res.get("pruned"):
+                    pruned.add(res["trial"])
     except BaseException:
         if ss.shared:  # hand the slots back at once rather than after the grace period
             for trial, _, _ in mine:
@@ -458,8 +469,10 @@ def _train_claims(search: _Search, w: Window, study: Any, mine: list[Claim]) -> 
     blocked = search.training.validation == "blocked"
     for trial, n, _ in mine:
         score, per_fold = fold_scores(values[n])
-        attrs = {FOLD_SHARPES: [v if np.isfinite(v) else None for v in per_fold]} if blocked else None
-        tell(study, trial, score, attrs)
+        attrs: dict[str, Any] = {PRUNED: True} if n in pruned else {}
+        if blocked:
+            attrs[FOLD_SHARPES] = [v if np.isfinite(v) else None for v in per_fold]
+        tell(study, trial, score, attrs or None)
 
 
 def _finish_window(
@@ -479,8 +492,10 @@ def _finish_window(
     earlier = search.tasks(w, [n for n in range(n_trials) if n not in ran], params_of)
     search.run_all([t for t in earlier if (t.folder / "result.json").is_file()])
 
-    # rank trials by mean validation Sharpe; ensemble every seed and fold of the top k
-    ranked = sorted(scores, key=lambda n: (-scores[n], n))
+    # rank trials by mean validation Sharpe, pruned ones after the completed ones; ensemble every
+    # seed and fold of the top k
+    pruned = {n: bool(status[n][2].user_attrs.get(PRUNED)) for n in range(n_trials)}
+    ranked = rank_slots(scores, pruned)
     top = ranked[: search.training.ensemble_top_k]
     top_tasks = search.tasks(w, top, params_of)
     # winners trained by another machine sharing the study: train them here too (same seed)
@@ -489,6 +504,7 @@ def _finish_window(
     members = member_rows(top_tasks, scores)
     folds = [f for f in search.folds.get(w.index, [None]) if f is not None]
     fold_cols = {n: _fold_columns(status[n][2], len(folds)) for n in range(n_trials)}
+    epochs = slot_epochs(search.tasks(w, list(range(n_trials)), params_of))
     best_info = write_best(
         search.run_dir / "models" / search.variant.name / f"window-{w.index:02d}",
         top_tasks[0],
@@ -501,7 +517,7 @@ def _finish_window(
     trial_rows = [
         {"variant": search.variant.name, "window": w.index, "trial": n}
         | fold_cols[n]
-        | {"val_sharpe": scores[n]}
+        | {"val_sharpe": scores[n], "pruned": pruned[n], "epochs_run": epochs[n]}
         | {f"param_{k}": v for k, v in params_of[n].items()}
         for n in range(n_trials)
     ]
