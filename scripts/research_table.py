@@ -94,7 +94,7 @@ def main() -> None:
         "| protocol | span | Sharpe 0 bp [seeds' range] | 90% CI | DSR | Sharpe 2 bp [range] | 90% CI | DSR "
         "| vs TSMOM at 2 bp (90% CI) | Sharpe 5 bp [range] | 90% CI | DSR | turnover/yr |"
     )
-    print("|---" * 15 + "|")
+    print("|---" * 13 + "|")
     first = None
     for p in args.protocols.split(","):
         runs = [args.root / f"{p}-s{s}" for s in seeds if (args.root / f"{p}-s{s}" / RETURNS).is_file()]
