@@ -29,8 +29,8 @@ __all__ = [
 #: Trading days a year: the one annualisation factor.
 PERIODS_PER_YEAR = 252
 
-#: The Deep Momentum Networks.
-ModelName = Literal["lstm", "linear", "mlp", "wavenet"]
+#: The Deep Momentum Networks (``tft``: the Momentum Transformer).
+ModelName = Literal["lstm", "linear", "mlp", "wavenet", "tft"]
 LossName = Literal["sharpe", "avg_return", "mse", "bce"]
 Device = Literal["auto", "cpu", "cuda"]
 Precision = Literal["fp32", "bf16", "fp16"]

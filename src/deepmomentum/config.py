@@ -178,7 +178,7 @@ class ModelVariant(Strict):
     loss: LossName = "sharpe"
     cost_bps: float = Field(0.0, ge=0, description="Cost inside the loss, bp (turnover regularisation).")
     lags: int | None = Field(
-        None, ge=1, description="Days of features per input; default 1 (lstm, wavenet) or 5."
+        None, ge=1, description="Days of features per input; default 1 (lstm, wavenet, tft) or 5."
     )
     search: SearchSpace | None = Field(None, description="Overrides the training-level grid.")
     ensemble_members: bool = Field(

@@ -4,6 +4,7 @@ from deepmomentum.models._networks import (
     MODEL_NAMES,
     NETWORK_NAMES,
     NETWORKS,
+    TFT_HEADS,
     LinearNet,
     LSTMNet,
     MLPNet,
@@ -12,16 +13,19 @@ from deepmomentum.models._networks import (
     build_network,
     network_spec,
 )
+from deepmomentum.models._tft import TFTNet
 from deepmomentum.models._trend import TrendNet
 
 __all__ = [
     "MODEL_NAMES",
     "NETWORKS",
     "NETWORK_NAMES",
+    "TFT_HEADS",
     "LSTMNet",
     "LinearNet",
     "MLPNet",
     "NetworkSpec",
+    "TFTNet",
     "TrendNet",
     "WaveNet",
     "build_network",

@@ -3,7 +3,8 @@
 Every network is registered in :data:`NETWORKS` with a builder and its output
 kind:
 
-- ``sequence`` (the DMN networks ``lstm``, ``linear``, ``mlp``, ``wavenet``):
+- ``sequence`` (the DMN networks ``lstm``, ``linear``, ``mlp``, ``wavenet``,
+  and ``tft``, the Momentum Transformer of :mod:`deepmomentum.models._tft`):
   inputs of shape (batch, time, n_inputs) give raw outputs ``z`` of shape
   (batch, time). The loss decides how ``z`` becomes a position: ``tanh(z)``
   for the Sharpe and return losses, ``sign(z)`` for the MSE and BCE losses.
@@ -23,12 +24,14 @@ from typing import Literal
 import torch
 from torch import nn
 
+from deepmomentum.models._tft import TFTNet
 from deepmomentum.models._trend import TrendNet
 
 __all__ = [
     "MODEL_NAMES",
     "NETWORKS",
     "NETWORK_NAMES",
+    "TFT_HEADS",
     "LSTMNet",
     "LinearNet",
     "MLPNet",
@@ -200,6 +203,15 @@ def _wavenet(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Mo
     return WaveNet(n, sizes[0], dropout)
 
 
+#: Attention heads of the registered ``tft`` (the paper searches {1, 4}; the
+#: walk-forward search does not draw them: it would need a ``TrainParams`` field).
+TFT_HEADS = 4
+
+
+def _tft(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
+    return TFTNet(n, sizes[0], dropout, n_heads=TFT_HEADS)
+
+
 def _trend(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
     return TrendNet(n, sizes, dropout)
 
@@ -212,6 +224,7 @@ NETWORKS: dict[str, NetworkSpec] = {
         NetworkSpec("linear", _linear, "sequence"),
         NetworkSpec("mlp", _mlp, "sequence"),
         NetworkSpec("wavenet", _wavenet, "sequence"),
+        NetworkSpec("tft", _tft, "sequence"),
         NetworkSpec("trend", _trend, "window", heads=("logit", "magnitude"), stacked=True),
     )
 }
@@ -246,7 +259,7 @@ def build_network(
     Parameters
     ----------
     model : str
-        A key of :data:`NETWORKS` (``lstm``, ``linear``, ``mlp``, ``wavenet``, ``trend``).
+        A key of :data:`NETWORKS` (``lstm``, ``linear``, ``mlp``, ``wavenet``, ``tft``, ``trend``).
     n_inputs : int
         Features per day.
     hidden_size : int, default 10
