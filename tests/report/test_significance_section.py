@@ -9,14 +9,40 @@ from deepmomentum.report._significance import significance_html
 SIG = {
     "level": 0.9,
     "sharpe": {
-        "lstm@2bp": {"sharpe": 0.5, "psr": 0.97, "dsr": 0.4, "n_trials": 24, "boot_low": 0.1, "boot_high": 0.9},
-        "lstm@0bp": {"sharpe": 0.7, "psr": 0.99, "dsr": 0.6, "n_trials": 24, "boot_low": 0.2, "boot_high": 1.1},
+        "lstm@2bp": {
+            "sharpe": 0.5,
+            "psr": 0.97,
+            "dsr": 0.4,
+            "n_trials": 24,
+            "boot_low": 0.1,
+            "boot_high": 0.9,
+        },
+        "lstm@0bp": {
+            "sharpe": 0.7,
+            "psr": 0.99,
+            "dsr": 0.6,
+            "n_trials": 24,
+            "boot_low": 0.2,
+            "boot_high": 1.1,
+        },
         "tsmom@2bp": {"sharpe": 0.45, "psr": 0.96, "dsr": None, "boot_low": 0.02, "boot_high": 0.87},
     },
     "differences": [
-        {"series": "lstm@2bp", "benchmark": "tsmom@2bp", "difference": 0.05, "boot_low": -0.3, "boot_high": 0.4},
+        {
+            "series": "lstm@2bp",
+            "benchmark": "tsmom@2bp",
+            "difference": 0.05,
+            "boot_low": -0.3,
+            "boot_high": 0.4,
+        },
         {"series": "lstm@2bp", "benchmark": "macd@2bp", "difference": 0.6, "boot_low": 0.1, "boot_high": 1.0},
-        {"series": "lstm@0bp", "benchmark": "tsmom@0bp", "difference": 0.2, "boot_low": 0.05, "boot_high": 0.3},
+        {
+            "series": "lstm@0bp",
+            "benchmark": "tsmom@0bp",
+            "difference": 0.2,
+            "boot_low": 0.05,
+            "boot_high": 0.3,
+        },
     ],
 }
 

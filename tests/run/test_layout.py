@@ -138,7 +138,9 @@ def test_columns_match_rejects_what_differs() -> None:
     assert columns_match(returns, ["tsmom@0bp", "macd@2.5bp"])
     assert not columns_match(returns, ["tsmom@0bp", "tsmom"])
     trials = run_file(layout.TRIALS)
-    assert columns_match(trials, ["variant", "window", "trial", "val_sharpe", "pruned", "epochs_run", "param_lr", "value"])
+    assert columns_match(
+        trials, ["variant", "window", "trial", "val_sharpe", "pruned", "epochs_run", "param_lr", "value"]
+    )
     assert not columns_match(trials, ["variant", "window", "trial", "val_sharpe", "param_lr"])
     metrics = run_file(METRICS)
     assert not columns_match(metrics, list(metrics.columns[:-1]))
