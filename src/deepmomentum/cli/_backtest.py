@@ -110,6 +110,12 @@ def features_command(
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Data folder; default synthetic."),
     winsorise: bool = typer.Option(True, "--winsorise/--no-winsorise", help="Causal price winsorisation."),
     quality: str | None = typer.Option(None, "--quality", help=QUALITY_HELP),
+    cpd: str | None = typer.Option(
+        None, "--cpd", help="Add changepoint features for these lookbacks, e.g. 21,126 (slow: GP fits)."
+    ),
+    cpd_cache: Path | None = typer.Option(
+        None, "--cpd-cache", help="Resumable CPD cache folder; default <out folder>/.cpd-cache."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -127,6 +133,10 @@ def features_command(
     data = load_market(DataConfig(data_dir=data_dir, quality=parse_quality(quality)))
     fs = build_features(data.tradable_prices, winsorise=winsorise)
     long = features_to_long(fs)
+    names = list(fs.names)
+    if cpd:
+        long, cpd_cols = _add_cpd(long, fs.returns, cpd, cpd_cache or out.parent / ".cpd-cache")
+        names += cpd_cols
     if data.synthetic:
         long.attrs["source"] = "synthetic"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -134,12 +144,29 @@ def features_command(
 
     atomic_write_bytes(out, long.to_parquet(index=False) or b"")
     if as_json:
-        emit_json(
-            {"path": str(out), "rows": len(long), "features": list(fs.names), "synthetic": data.synthetic}
-        )
+        emit_json({"path": str(out), "rows": len(long), "features": names, "synthetic": data.synthetic})
     elif not state.quiet:
         label = " (SYNTHETIC data)" if data.synthetic else ""
-        console.print(f"wrote {len(long):,} rows x {len(fs.names)} features to {out}{label}")
+        console.print(f"wrote {len(long):,} rows x {len(names)} features to {out}{label}")
+
+
+def _add_cpd(long: Any, returns: Any, spec: str, cache: Path) -> tuple[Any, list[str]]:
+    """Merge ``cpd_nu_<l>`` / ``cpd_gamma_<l>`` for the lookbacks in ``spec`` ("21,126") into ``long``."""
+    import pandas as pd
+
+    from deepmomentum.exceptions import ConfigError
+    from deepmomentum.features import cpd_features
+
+    try:
+        lookbacks = [int(x) for x in spec.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"--cpd takes lookbacks in days such as 21,126, got {spec!r}") from None
+    if not lookbacks or min(lookbacks) < 3:
+        raise ConfigError(f"--cpd lookbacks must be integers >= 3, got {spec!r}")
+    frames = cpd_features(returns, lookbacks, cache_dir=cache)
+    wide = pd.concat({k: v.stack(future_stack=True) for k, v in frames.items()}, axis=1)
+    wide.index.names = ["date", "symbol"]
+    return long.merge(wide.reset_index(), on=["date", "symbol"], how="left"), list(frames)
 
 
 @handle_errors
