@@ -138,6 +138,23 @@ class FeatureConfig(Strict):
     winsorise: bool = Field(True, description="Causally clip prices at EWM mean +- n_std EWM std.")
     winsorise_halflife: int = Field(252, ge=2)
     winsorise_n_std: float = Field(5.0, gt=0)
+    cpd_lookbacks: list[int] = Field(
+        [],
+        description="Changepoint (CPD) lookbacks, days: append `cpd_nu_<l>` and `cpd_gamma_<l>` per lookback "
+        "(Wood, Roberts & Zohren, 2021); empty: the eight inputs only.",
+    )
+    cpd_cache_dir: str | None = Field(
+        None,
+        description="Folder of the CPD fits, shared by runs on the same data (keyed by a data fingerprint); "
+        "default: the run folder's `features/cpd/`.",
+    )
+
+    @field_validator("cpd_lookbacks")
+    @classmethod
+    def _cpd_lookbacks(cls, v: list[int]) -> list[int]:
+        if any(lb < 3 for lb in v) or len(set(v)) != len(v):
+            raise ValueError("cpd_lookbacks must be distinct and >= 3 days")
+        return v
 
 
 class BacktestConfig(Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,10 @@ def build_features(
     winsorise: bool = True,
     winsorise_halflife: int = 252,
     winsorise_n_std: float = 5.0,
+    *,
+    cpd_lookbacks: Sequence[int] = (),
+    cpd_cache_dir: Path | str | None = None,
+    cpd_device: str = "auto",
 ) -> FeatureSet:
     """Compute the normalised returns and MACD indicators of every asset-day.
 
@@ -85,6 +90,15 @@ def build_features(
         vol used for P&L are always the raw ones.
     winsorise_halflife, winsorise_n_std : int, float
         Parameters of the winsorisation.
+    cpd_lookbacks : sequence of int, default ()
+        Also append the changepoint severity and location ``cpd_nu_<l>``,
+        ``cpd_gamma_<l>`` of each lookback ``l`` (Wood, Roberts & Zohren, 2021),
+        fitted on the (winsorised) daily returns; empty: the eight inputs only.
+    cpd_cache_dir : path, optional
+        Resumable cache of the CPD fits (see
+        :func:`deepmomentum.features.cpd_features`); None: no cache.
+    cpd_device : str, default "auto"
+        Torch device of the CPD fits.
 
     Returns
     -------
@@ -100,13 +114,23 @@ def build_features(
     for s, long in macd_pairs:
         feats[f"macd_{s}_{long}"] = macd_indicator(src, s, long)
     # A zero vol (a constant price) gives inf; treat it as missing, never as a signal.
+    names = feature_names(horizons, macd_pairs)
+    if cpd_lookbacks:
+        cpd = _cpd_features(daily_returns(src), list(cpd_lookbacks), cpd_cache_dir, cpd_device)
+        cpd_cols = [f"cpd_{kind}_{lb}" for lb in cpd_lookbacks for kind in ("nu", "gamma")]
+        feats |= {n: cpd[n].reindex(index=prices.index, columns=prices.columns) for n in cpd_cols}
+        names = [*names, *cpd_cols]
     feats = {k: v.replace([np.inf, -np.inf], np.nan) for k, v in feats.items()}
-    return FeatureSet(
-        features=feats,
-        returns=raw_returns,
-        daily_vol=raw_vol,
-        names=feature_names(horizons, macd_pairs),
-    )
+    return FeatureSet(features=feats, returns=raw_returns, daily_vol=raw_vol, names=names)
+
+
+def _cpd_features(
+    returns: pd.DataFrame, lookbacks: list[int], cache_dir: Path | str | None, device: str
+) -> dict[str, pd.DataFrame]:
+    """The CPD inputs (imported lazily: torch and the GP fits are only needed when asked for)."""
+    from deepmomentum.features._cpd import cpd_features
+
+    return cpd_features(returns, lookbacks, cache_dir=cache_dir, device=device)
 
 
 def features_to_long(fs: FeatureSet, include_vol: bool = True) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from deepmomentum.report._html_parts import (
     kv_table,
     variant_notes,
 )
+from deepmomentum.report._interpret import interpret_section
 from deepmomentum.report._sections import drawdowns_html, headline_html, risk_html, signed_cell
 from deepmomentum.report._significance import significance_html
 
@@ -281,7 +282,7 @@ def render_html(an: Analysis, default: str, generated_at: str, head: Headline) -
         *_curve_sections(an, bench_names, default, head.cost),
         _exposure_section(an, default),
         _cost_section(an),
-        *filter(None, [cost_curve_section(an.run), diagnostics_section(an.run)]),
+        *filter(None, [cost_curve_section(an.run), diagnostics_section(an.run), interpret_section(an.run)]),
         _contribution_section(an, default),
         *_search_sections(an),
         _quality_section(an),

@@ -3,13 +3,11 @@
 Writers (``run/``, ``training/``) and readers (``report/``, ``compare``, the
 CLI) name files through the constants below; :data:`RUN_FILES` declares, for
 each, which kinds of run write it, whether every such run does, what it holds
-and its columns (tables) or keys (JSON). The file table of
-``docs/run-folder.md`` is rendered from it (see
-:mod:`deepmomentum._run_folder_reference`).
+and its columns (tables) or keys (JSON). ``docs/run-folder.md``'s table is
+rendered from it (:mod:`deepmomentum._run_folder_reference`).
 
-Paths are relative to the run folder and use ``/``; ``<name>`` in a path or a
-column stands for a family of names (``<variant>``, ``<NN>`` a two-digit window
-number...).
+Paths are relative to the run folder, ``/``-separated; ``<name>`` in a path or a column
+stands for a family of names (``<variant>``, ``<NN>`` a two-digit window number...).
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from deepmomentum.run._layout_ablation import (
     ABLATION_SUMMARY,
     ablation_files,
 )
+from deepmomentum.run._layout_interpret import interpret_files
 
 __all__ = [
     "ABLATION",
@@ -384,6 +383,7 @@ RUN_FILES: tuple[RunFile, ...] = (
         "the window's spans, best trial, its validation Sharpe and hyperparameters, the ensemble's trials, "
         "its `members` (trial, seed, fold, scores, weight), the `validation` scheme and its `folds`",
     ),
+    *interpret_files(RunFile, _WINDOW, _DMN),
     RunFile(f"{_TRIAL}/model.pt", _DMN, True, "one trained trial's weights"),
     RunFile(
         f"{_TRIAL}/positions.npy",

@@ -113,16 +113,20 @@ class DmnSignal:
         """Train (or read back) every window of every variant; stitch the test positions."""
         import deepmomentum.run._layout as layout
         from deepmomentum.features import build_features
+        from deepmomentum.run._layout_interpret import CPD_DIR
         from deepmomentum.training import build_panel, make_executor, walk_forward
+        from deepmomentum.training._interpret import write_interpretation
 
         cfg = ctx.cfg
         t = cfg.training
         executor = ctx.executor or make_executor(t.executor, t.jobs, t.ray_address)
         f = cfg.features
         pairs = [(int(p[0]), int(p[1])) for p in f.macd_pairs]
+        cpd_cache = f.cpd_cache_dir or ctx.folder.path / CPD_DIR
         fs = build_features(
-            ctx.prices, f.horizons, pairs, f.vol_span, f.winsorise, f.winsorise_halflife, f.winsorise_n_std
-        )
+            ctx.prices, f.horizons, pairs, f.vol_span, f.winsorise, f.winsorise_halflife, f.winsorise_n_std,
+            cpd_lookbacks=f.cpd_lookbacks, cpd_cache_dir=cpd_cache, cpd_device=t.device,
+        )  # fmt: skip
         positions: dict[str, pd.DataFrame] = {}
         windows, trials, members = [], [], []
         panels: dict[int, Any] = {}
@@ -143,6 +147,10 @@ class DmnSignal:
                 "%s: %d tasks trained, %d reused (%d predicted new days)",
                 *(variant.name, res.trained, res.reused, res.extended),
             )
+            write_interpretation(
+                variant.model, panels[lags], t.seq_len, ctx.folder.path, variant.name,
+                res.windows, res.members, fs.names,
+            )  # fmt: skip
             positions[variant.name] = res.positions
             # ensemble_members: each member backtested as its own variant
             positions |= {f"{variant.name}_m{k}": p for k, p in enumerate(res.member_positions)}
