@@ -33,7 +33,7 @@ from deepmomentum.engine._holding import hold_weights
 from deepmomentum.exceptions import ConfigError
 from deepmomentum.features import daily_returns, ex_ante_volatility
 from deepmomentum.metrics import annual_volatility, performance_summary
-from deepmomentum.portfolio._vol_scaling import BacktestSettings, portfolio_scaler, vol_scale
+from deepmomentum.portfolio._vol_scaling import BacktestSettings, scaled_weights
 
 __all__ = [
     "CONVENTIONS",
@@ -351,9 +351,7 @@ def backtest(
             raw = raw.reindex(index=prices.index, columns=prices.columns)
         sig = raw.clip(-1.0, 1.0).where(prices.notna())
         sig = sig.where(pd.Series(in_span, index=index), np.nan, axis=0)
-        w = vol_scale(sig, daily_vol, settings)
-        if settings.portfolio_vol_target:
-            w = w.mul(portfolio_scaler(w, returns, settings), axis=0)
+        w = scaled_weights(sig, returns, daily_vol, settings)
         sigs[name] = sig.where(w.notna())
         wts[name] = w
 

@@ -121,8 +121,8 @@ def run_pipeline(
         folder.write_config(cfg)
         data = load_market_logged(cfg.data, data)
         folder.check_same_data(data.fingerprint(), data)
-        ctx = Context(cfg, data, folder, executor, progress or (lambda *a, **k: None), storage)
-        ctx.storage = storage or cfg.training.storage
+        notify = progress or (lambda *a, **k: None)
+        ctx = Context(cfg, data, folder, executor, notify, storage or cfg.training.storage)
         meta = {"kind": comp.kind, "command": "run", "stages": comp.describe(), "seed": cfg.seed}
         if comp.kind == "managed_futures":
             meta |= {"pipeline": "managed_futures", "weight_convention": "nav"}
@@ -224,8 +224,8 @@ def compute_book(
     from deepmomentum.rebalancing import Daily
 
     cfg = ctx.cfg
-    daily_too = comp.rebalance.name != "daily" and cfg.managed_futures is not None
-    daily_too = daily_too and bool(cfg.managed_futures and cfg.managed_futures.daily_variant)
+    mf = cfg.managed_futures
+    daily_too = comp.rebalance.name != "daily" and mf is not None and mf.daily_variant
     index = ctx.book_prices.index if comp.kind == "managed_futures" else ctx.prices.index
     targets: dict[str, dict[pd.Timestamp, Any]] = {}
     schedules: dict[str, pd.DataFrame] = {}
@@ -242,7 +242,7 @@ def compute_book(
             targets[v] = {pd.Timestamp(d): built.weights[pd.Timestamp(d)] for d in schedules[v]["date"]}
         on = set(schedules[name]["date"])
         records += [{"strategy": name, **r, "rebalance": r["date"] in on} for r in built.records]
-    returns = ctx.multiscale.returns if comp.kind == "managed_futures" else _returns(ctx)
+    returns = ctx.multiscale.returns if comp.kind == "managed_futures" else ctx.returns
     result = simulate(
         targets,
         returns,
@@ -269,9 +269,3 @@ def _book(
         ctx.cfg, ctx.data, result, metrics, metrics_ex_post, bench, ctx.folder.path,
         comparison=comparison, rebalances=reb, notes=ctx.notes,
     )  # fmt: skip
-
-
-def _returns(ctx: Context) -> pd.DataFrame:
-    from deepmomentum.features import daily_returns
-
-    return daily_returns(ctx.prices)

@@ -86,6 +86,13 @@ class Context:
         return self.data.tradable_prices
 
     @cached_property
+    def returns(self) -> pd.DataFrame:
+        """Daily returns of :attr:`prices`, decimal, same shape."""
+        from deepmomentum.features import daily_returns
+
+        return daily_returns(self.prices)
+
+    @cached_property
     def book_prices(self) -> pd.DataFrame:
         """Tradable prices from the first day any has a price (the book's calendar)."""
         p = self.prices

@@ -32,18 +32,14 @@ class VolScaling:
 
     def targets(self, positions: pd.DataFrame, days: pd.DatetimeIndex, ctx: Context) -> Targets:
         """Vol-scaled weights on ``days`` (NaN: the asset is not held)."""
-        from deepmomentum.features import daily_returns, ex_ante_volatility
-        from deepmomentum.portfolio._vol_scaling import portfolio_scaler, settings_from_config, vol_scale
+        from deepmomentum.features import ex_ante_volatility
+        from deepmomentum.portfolio._vol_scaling import scaled_weights, settings_from_config
 
         settings = settings_from_config(ctx.cfg)
-        prices = ctx.prices
-        returns = daily_returns(prices)
+        prices, returns = ctx.prices, ctx.returns
         pos = positions.reindex(index=prices.index, columns=prices.columns).clip(-1.0, 1.0)
-        w = vol_scale(
-            pos.where(prices.notna()), ex_ante_volatility(returns, span=settings.vol_span), settings
-        )
-        if settings.portfolio_vol_target:
-            w = w.mul(portfolio_scaler(w, returns, settings), axis=0)
+        daily_vol = ex_ante_volatility(returns, span=settings.vol_span)
+        w = scaled_weights(pos.where(prices.notna()), returns, daily_vol, settings)
         rows = w.reindex(days)
         arr = rows.to_numpy(dtype="float64")
         return Targets(dict(zip(pd.DatetimeIndex(rows.index), arr, strict=True)))
@@ -79,52 +75,63 @@ class ConstrainedBook:
 
         book, fs = ctx.portfolio, ctx.multiscale
         index = pd.DatetimeIndex(ctx.book_prices.index)
-        classes, _ = _classes(ctx)
+        inputs = _BookInputs.of(ctx)
         pos = positions.reindex(index=index, columns=ctx.book_prices.columns)
-        tilt = class_tilt(pos, fs.returns, classes, book.tilt_lookback, book.tilt_strength)
+        tilt = class_tilt(pos, fs.returns, inputs.classes, book.tilt_lookback, book.tilt_strength)
         rows = sorted(int(index.searchsorted(d)) for d in days)
         covs = ewma_covariances(fs.returns, book.cov_span, set(rows))
-        arrays = (pos.to_numpy(dtype="float64"), tilt.to_numpy(dtype="float64"), ctx.slow_trend.to_numpy())
-        constraints = constraints_from_config(ctx)
+        sig, tilt_arr, slow = (x.to_numpy(dtype="float64") for x in (pos, tilt, ctx.slow_trend))
         out = Targets({})
         for t in rows:
-            res = self._build(ctx, constraints, arrays, covs[t], t, index)
+            res = inputs.solve(sig[t], covs[t], tilt_arr[t], slow[t], index[t])
             out.weights[index[t]] = res.weights
-            out.records.append(_record(index[t], res, classes))
+            out.records.append(_record(index[t], res, inputs.classes))
         return out
 
-    def _build(
-        self,
-        ctx: Context,
-        constraints: PortfolioConstraints,
-        arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
-        cov: np.ndarray,
-        t: int,
-        index: pd.DatetimeIndex,
-    ) -> ConstructionResult:
-        from deepmomentum.portfolio._construction import check_constraints, construct_weights
 
+@dataclass(frozen=True)
+class _BookInputs:
+    """What every construction day of one book shares: assets' classes, constraints, the blend."""
+
+    classes: list[str]
+    sectors: list[Any]
+    constraints: PortfolioConstraints
+    benchmark: np.ndarray  # (n_assets,) static allocation, decimal of NAV
+    trend_alignment: float
+    benchmark_blend: float
+
+    @classmethod
+    def of(cls, ctx: Context) -> _BookInputs:
         book = ctx.portfolio
         classes, sectors = _classes(ctx)
         symbols = [str(c) for c in ctx.book_prices.columns]
-        bench_w = np.array([book.benchmark_weights.get(s, 0.0) for s in symbols])
-        sig, tilt, slow = arrays
+        bench = np.array([book.benchmark_weights.get(s, 0.0) for s in symbols])
+        constraints = book.constraints(classes, sectors)
+        return cls(classes, sectors, constraints, bench, book.trend_alignment, book.benchmark_blend)
+
+    def solve(
+        self, signal: np.ndarray, cov: np.ndarray, tilt: np.ndarray, slow: np.ndarray, day: pd.Timestamp
+    ) -> ConstructionResult:
+        """One day's constrained weights, checked against every constraint (a violation raises)."""
+        from deepmomentum.portfolio._construction import check_constraints, construct_weights
+
         res = construct_weights(
-            sig[t],
+            signal,
             cov,
-            classes,
-            sectors,
-            constraints,
-            class_tilt=tilt[t],
-            slow_trend=slow[t],
-            trend_alignment=book.trend_alignment,
-            benchmark=bench_w,
-            benchmark_blend=book.benchmark_blend,
+            self.classes,
+            self.sectors,
+            self.constraints,
+            class_tilt=tilt,
+            slow_trend=slow,
+            trend_alignment=self.trend_alignment,
+            benchmark=self.benchmark,
+            benchmark_blend=self.benchmark_blend,
         )
-        checks = check_constraints(res.weights, np.nan_to_num(cov), classes, sectors, constraints)
+        cov0 = np.nan_to_num(cov)
+        checks = check_constraints(res.weights, cov0, self.classes, self.sectors, self.constraints)
         failed = [k for k, ok in checks.items() if not ok]
         if failed:  # cannot happen by construction; fail loudly if it ever does
-            raise RuntimeError(f"{index[t].date()}: constraints violated after projection: {failed}")
+            raise RuntimeError(f"{day.date()}: constraints violated after projection: {failed}")
         return res
 
 

@@ -18,7 +18,7 @@ from deepmomentum.exceptions import ConfigError
 if TYPE_CHECKING:
     from deepmomentum.config import RunConfig
 
-__all__ = ["BacktestSettings", "portfolio_scaler", "settings_from_config", "vol_scale"]
+__all__ = ["BacktestSettings", "portfolio_scaler", "scaled_weights", "settings_from_config", "vol_scale"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,23 @@ def vol_scale(signal: pd.DataFrame, daily_vol: pd.DataFrame, settings: BacktestS
     annual_vol = daily_vol * np.sqrt(PERIODS_PER_YEAR)
     w = signal * settings.vol_target / annual_vol.where(annual_vol > 0)
     return w.clip(-settings.max_weight, settings.max_weight)
+
+
+def scaled_weights(
+    signal: pd.DataFrame, returns: pd.DataFrame, daily_vol: pd.DataFrame, settings: BacktestSettings
+) -> pd.DataFrame:
+    """:func:`vol_scale`, then the causal portfolio vol target when ``settings`` asks for it.
+
+    Parameters
+    ----------
+    signal, returns, daily_vol : pd.DataFrame of shape (n_days, n_assets)
+        Positions X in [-1, 1] (NaN: not held), daily returns and ex-ante daily vol, decimal.
+    settings : BacktestSettings
+    """
+    w = vol_scale(signal, daily_vol, settings)
+    if settings.portfolio_vol_target:
+        w = w.mul(portfolio_scaler(w, returns, settings), axis=0)
+    return w
 
 
 def portfolio_scaler(weights: pd.DataFrame, returns: pd.DataFrame, settings: BacktestSettings) -> pd.Series:

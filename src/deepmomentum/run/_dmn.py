@@ -20,13 +20,6 @@ from deepmomentum.run._classical import BacktestRun
 __all__ = ["run_models"]
 
 
-def _volatile_keys(cfg: RunConfig) -> tuple[str, ...]:
-    """Settings that may change when a run is continued without changing its results."""
-    from deepmomentum.pipeline._run import volatile_keys
-
-    return volatile_keys(cfg)
-
-
 def run_models(
     cfg: RunConfig,
     out: str | Path,
