@@ -91,6 +91,41 @@ def _done(folder: Path) -> dict[str, Any] | None:
     return result
 
 
+def save_npy(path: Path, array: np.ndarray) -> None:
+    """``np.save`` through :func:`atomic_write_bytes`: a reader never sees a half-written file."""
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def rows_to_extend(path: Path, n_assets: int, n_days: int) -> np.ndarray | None:
+    """A finished task's saved test-span rows when the span has gained days (new data), else None.
+
+    Parameters
+    ----------
+    path : Path
+        ``positions.npy`` or ``predictions.npy``, first axis the test days, second the assets.
+    n_assets, n_days : int
+        The panel's assets and the test span's days now.
+
+    Raises
+    ------
+    DataError
+        The rows are for another number of assets: the universe changed.
+    """
+    stored = np.load(path)
+    if stored.shape[1] != n_assets:
+        from deepmomentum.exceptions import DataError
+
+        raise DataError(
+            f"{path.parent} predicts {stored.shape[1]} assets, the data has {n_assets}; "
+            "the universe changed: start a new run"
+        )
+    return stored if len(stored) < n_days else None
+
+
 def _extend_positions(task: TrainTask, panel: PanelArrays) -> bool:
     """Predict the days a finished task's test span gained (new data); True if it did.
 
@@ -98,15 +133,8 @@ def _extend_positions(task: TrainTask, panel: PanelArrays) -> bool:
     span as a fresh run would, and the saved rows are kept for the days they cover.
     """
     w = task.window
-    stored = np.load(task.folder / "positions.npy")
-    if stored.shape[1] != panel.x.shape[1]:
-        from deepmomentum.exceptions import DataError
-
-        raise DataError(
-            f"{task.folder} predicts {stored.shape[1]} assets, the data has {panel.x.shape[1]}; "
-            "the universe changed: start a new run"
-        )
-    if len(stored) >= w.test_hi - w.test_lo:
+    stored = rows_to_extend(task.folder / "positions.npy", panel.x.shape[1], w.test_hi - w.test_lo)
+    if stored is None:
         return False
     state = torch.load(task.folder / "model.pt", map_location="cpu", weights_only=True)
     test = inference_sequences(panel, w.test_lo, w.test_hi, task.seq_len)
@@ -116,11 +144,7 @@ def _extend_positions(task: TrainTask, panel: PanelArrays) -> bool:
     assets = np.broadcast_to(test.asset[:, None], sel.shape)[sel]
     positions[test.day[sel] - w.test_lo, assets] = pos_seq[sel]
     positions[: len(stored)] = stored
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, positions)
-    atomic_write_bytes(task.folder / "positions.npy", buf.getvalue())
+    save_npy(task.folder / "positions.npy", positions)
     return True
 
 
@@ -177,9 +201,7 @@ def run_task(
     buf = io.BytesIO()
     torch.save(res.state_dict, buf)
     atomic_write_bytes(folder / "model.pt", buf.getvalue())
-    buf = io.BytesIO()
-    np.save(buf, positions)
-    atomic_write_bytes(folder / "positions.npy", buf.getvalue())
+    save_npy(folder / "positions.npy", positions)
     result = {
         "variant": task.variant,
         "window": w.index,

@@ -32,7 +32,7 @@ from deepmomentum.config import TrainingConfig
 from deepmomentum.features import FeatureSet
 from deepmomentum.training._dataset import PanelArrays, build_panel
 from deepmomentum.training._executor import Executor
-from deepmomentum.training._tasks import Window
+from deepmomentum.training._tasks import Window, rows_to_extend, save_npy
 from deepmomentum.training._trainer import _autocast, optimiser_step, resolve_device, seed_everything
 from deepmomentum.training._walkforward import make_windows
 
@@ -285,15 +285,8 @@ def _extend_predictions(task: TrendTask, panel: PanelArrays) -> bool:
     Each prediction reads its own input window only, so the saved rows stay as they are.
     """
     w, p = task.window, task.params
-    stored = np.load(task.folder / "predictions.npy")
-    if stored.shape[1] != panel.x.shape[1]:
-        from deepmomentum.exceptions import DataError
-
-        raise DataError(
-            f"{task.folder} predicts {stored.shape[1]} assets, the data has {panel.x.shape[1]}; "
-            "the universe changed: start a new run"
-        )
-    if len(stored) >= w.test_hi - w.test_lo:
+    stored = rows_to_extend(task.folder / "predictions.npy", panel.x.shape[1], w.test_hi - w.test_lo)
+    if stored is None:
         return False
     state = torch.load(task.folder / "model.pt", map_location="cpu", weights_only=True)
     days, assets = trend_samples(panel, w.test_lo + len(stored), w.test_hi, p.lookback)
@@ -302,9 +295,7 @@ def _extend_predictions(task: TrendTask, panel: PanelArrays) -> bool:
     pred[: len(stored)] = stored
     pred[days - w.test_lo, assets, 0] = prob
     pred[days - w.test_lo, assets, 1] = mag
-    buf = io.BytesIO()
-    np.save(buf, pred)
-    atomic_write_bytes(task.folder / "predictions.npy", buf.getvalue())
+    save_npy(task.folder / "predictions.npy", pred)
     return True
 
 
@@ -347,9 +338,7 @@ def run_trend_task(task: TrendTask, panel: PanelArrays) -> dict[str, Any]:
     buf = io.BytesIO()
     torch.save(res["state"], buf)
     atomic_write_bytes(folder / "model.pt", buf.getvalue())
-    buf = io.BytesIO()
-    np.save(buf, pred)
-    atomic_write_bytes(folder / "predictions.npy", buf.getvalue())
+    save_npy(folder / "predictions.npy", pred)
     result = {
         "window": w.index,
         "seed": task.seed,
