@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from deepmomentum.cli._common import (
@@ -24,6 +24,7 @@ from deepmomentum.cli._common import (
     state,
 )
 from deepmomentum.cli._options import FORCE_HELP
+from deepmomentum.cli._pipelines import _progress
 
 __all__ = ["ablate_command", "register"]
 
@@ -61,17 +62,6 @@ class _AblationProgress:
             p.reset(self.tasks, total=info["n_tasks"], description=f"  training ({info['variant']})")
         elif event == "task" and self.tasks is not None:
             p.advance(self.tasks)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=state.quiet,
-    )
 
 
 def _out_dir(out: Path | None) -> Path:
@@ -183,7 +173,7 @@ def ablate_command(
     check_out_path(out)
     if cfg.data.data_dir is None and not state.quiet:
         err_console.print("[bold magenta]No --data-dir given: using the SYNTHETIC demo data[/]")
-    with _progress() as progress:
+    with _progress(eta=False) as progress:
         res = ablate(
             cfg,
             out,

@@ -65,18 +65,12 @@ class RichProgress:
             )
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=False,
-        disable=state.quiet,
-    )
+def _progress(eta: bool = True) -> Progress:
+    """The bars of long commands on stderr (none with ``--quiet``); ``eta`` adds the time left."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    if eta:
+        columns += [TextColumn("eta"), TimeRemainingColumn()]
+    return Progress(*columns, console=err_console, transient=False, disable=state.quiet)
 
 
 def announce_data(data_dir: Path | None) -> None:

@@ -23,7 +23,7 @@ import deepmomentum.run._layout as layout
 from deepmomentum._io import atomic_write_text
 from deepmomentum.exceptions import DataError
 from deepmomentum.report._html import _CSS
-from deepmomentum.report._html_parts import esc, figure_div, flatten, kv_table
+from deepmomentum.report._html_parts import esc, figure_div, kv_table, meta_bodies
 from deepmomentum.run._layout import read_json_object
 
 __all__ = [
@@ -306,8 +306,7 @@ def render_ablation_html(run: AblationData, generated_at: str, cost_bps: float =
 
     cost = _pick_cost(run.costs, cost_bps)
     table = ablation_table(run, cost)
-    versions = run.meta.get("versions") if isinstance(run.meta.get("versions"), dict) else {}
-    other = {k: v for k, v in run.meta.items() if k != "versions"}
+    config, versions = meta_bodies(run.config_text, run.meta)
     body = "".join(
         (
             _section("headline", f"Headline at {cost:g} bp", _headline_html(run, table, cost)),
@@ -319,17 +318,8 @@ def render_ablation_html(run: AblationData, generated_at: str, cost_bps: float =
                 + "<p class='how'>Bars: mean over seeds; error bars: standard deviation over seeds.</p>",
             ),
             _section("layers", "Layers: what each one changes", _layers_html(run)),
-            _section(
-                "configuration", "Resolved configuration (config.toml)", f"<pre>{esc(run.config_text)}</pre>"
-            ),
-            _section(
-                "versions",
-                f"Versions and run metadata ({layout.META})",
-                "<h3>Package versions</h3>"
-                + kv_table(flatten(versions or {}), "versions-table")
-                + "<h3>Run</h3>"
-                + kv_table(flatten(other), "meta-table"),
-            ),
+            _section("configuration", "Resolved configuration (config.toml)", config),
+            _section("versions", f"Versions and run metadata ({layout.META})", versions),
         )
     )
     return _page(run, generated_at, table, body)

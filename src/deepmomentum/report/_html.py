@@ -23,10 +23,9 @@ from deepmomentum.report._html_parts import (
     absent,
     esc,
     figure_div,
-    flatten,
     fmt,
     frame_table,
-    kv_table,
+    meta_bodies,
     variant_notes,
 )
 from deepmomentum.report._interpret import interpret_section
@@ -459,24 +458,10 @@ def _quality_section(an: Analysis) -> str:
 
 def _meta_sections(an: Analysis) -> list[str]:
     """The resolved configuration, the package versions and the run's metadata."""
-    run = an.run
-    meta = run.meta
-    versions = meta.get("versions") if isinstance(meta.get("versions"), dict) else {}
-    other = {k: v for k, v in meta.items() if k != "versions"}
+    config, versions = meta_bodies(an.run.config_text, an.run.meta)
     return [
-        _section(
-            "configuration",
-            "Resolved configuration (config.toml)",
-            f"<pre id='config-toml'>{esc(run.config_text)}</pre>",
-        ),
-        _section(
-            "versions",
-            f"Versions and run metadata ({layout.META})",
-            "<h3>Package versions</h3>"
-            + kv_table(flatten(versions or {}), "versions-table")
-            + "<h3>Run</h3>"
-            + kv_table(flatten(other), "meta-table"),
-        ),
+        _section("configuration", "Resolved configuration (config.toml)", config),
+        _section("versions", f"Versions and run metadata ({layout.META})", versions),
     ]
 
 

@@ -110,3 +110,25 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+def meta_bodies(config_text: str, meta: Mapping[str, Any]) -> tuple[str, str]:
+    """Bodies of the configuration section (``config.toml`` as written) and of the versions section.
+
+    Parameters
+    ----------
+    config_text : str
+        The run's ``config.toml``.
+    meta : mapping
+        ``meta.json``: its ``versions`` table, then everything else.
+    """
+    versions = meta.get("versions") if isinstance(meta.get("versions"), Mapping) else {}
+    other = {k: v for k, v in meta.items() if k != "versions"}
+    config = f"<pre id='config-toml'>{esc(config_text)}</pre>"
+    tables = (
+        "<h3>Package versions</h3>"
+        + kv_table(flatten(versions or {}), "versions-table")
+        + "<h3>Run</h3>"
+        + kv_table(flatten(other), "meta-table")
+    )
+    return config, tables
