@@ -64,18 +64,13 @@ def _narrow(span: tuple[pd.Timestamp, pd.Timestamp], data: DataConfig) -> tuple[
     if data.end is not None:
         last = min(last, pd.Timestamp(data.end))
     if first > last:
-        raise_span(first, last)
+        from deepmomentum.exceptions import ConfigError
+
+        raise ConfigError(
+            f"data.start/data.end leave no out-of-sample day ({first.date()} > {last.date()}); "
+            "widen them or change training.first_test_year"
+        )
     return first, last
-
-
-def raise_span(first: pd.Timestamp, last: pd.Timestamp) -> None:
-    """Refuse an empty out-of-sample span."""
-    from deepmomentum.exceptions import ConfigError
-
-    raise ConfigError(
-        f"data.start/data.end leave no out-of-sample day ({first.date()} > {last.date()}); "
-        "widen them or change training.first_test_year"
-    )
 
 
 def run_pipeline(

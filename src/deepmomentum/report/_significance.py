@@ -7,26 +7,18 @@ import math
 from pathlib import Path
 from typing import Any
 
-from deepmomentum.report._html_parts import esc
+from deepmomentum.report._analysis import parse_variant
+from deepmomentum.report._html_parts import esc, fmt
 from deepmomentum.run._layout import SIGNIFICANCE
 
 __all__ = ["significance_html"]
 
 
-def _num(value: Any, fmt: str = "{:.2f}") -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return fmt.format(value)
-
-
 def _at(variant: str, cost: float | None) -> bool:
     if cost is None:
         return True
-    _, _, suffix = variant.rpartition("@")
-    try:
-        return math.isclose(float(suffix.removesuffix("bp")), cost)
-    except ValueError:
-        return False
+    parsed = parse_variant(variant)
+    return parsed is not None and math.isclose(parsed[1], cost)
 
 
 def _sharpe_rows(sig: dict[str, Any], cost: float | None) -> str:
@@ -34,11 +26,11 @@ def _sharpe_rows(sig: dict[str, Any], cost: float | None) -> str:
     for name, s in sig.get("sharpe", {}).items():
         if not _at(name, cost):
             continue
-        ci = f"[{_num(s.get('boot_low'))}, {_num(s.get('boot_high'))}]"
+        ci = f"[{fmt(s.get('boot_low'), '{:.2f}')}, {fmt(s.get('boot_high'), '{:.2f}')}]"
         trials = "" if s.get("n_trials") is None else f" ({s['n_trials']} trials)"
         rows.append(
-            f"<tr><td class='name'>{esc(name)}</td><td>{_num(s.get('sharpe'))}</td><td>{ci}</td>"
-            f"<td>{_num(s.get('psr'))}</td><td>{_num(s.get('dsr'))}{esc(trials)}</td></tr>"
+            f"<tr><td class='name'>{esc(name)}</td><td>{fmt(s.get('sharpe'), '{:.2f}')}</td><td>{ci}</td>"
+            f"<td>{fmt(s.get('psr'), '{:.2f}')}</td><td>{fmt(s.get('dsr'), '{:.2f}')}{esc(trials)}</td></tr>"
         )
     return "".join(rows)
 
@@ -53,8 +45,8 @@ def _difference_rows(sig: dict[str, Any], cost: float | None) -> str:
         verdict = "<b>yes</b>" if real else "no: the interval holds 0"
         rows.append(
             f"<tr><td class='name'>{esc(d['series'])} − {esc(d['benchmark'])}</td>"
-            f"<td>{_num(d.get('difference'), '{:+.2f}')}</td>"
-            f"<td>[{_num(lo, '{:+.2f}')}, {_num(hi, '{:+.2f}')}]</td><td>{verdict}</td></tr>"
+            f"<td>{fmt(d.get('difference'), '{:+.2f}')}</td>"
+            f"<td>[{fmt(lo, '{:+.2f}')}, {fmt(hi, '{:+.2f}')}]</td><td>{verdict}</td></tr>"
         )
     return "".join(rows)
 
