@@ -3,8 +3,11 @@
 Usage::
 
     .venv/bin/python scripts/research_table.py runs/research [--protocols A,B,C,D,E] [--seeds 1,2,3]
+    .venv/bin/python scripts/research_table.py runs/successors --protocols lstm,lstm_cpd,tft,tft_cpd
 
-Reads ``runs/research/<P>-s<seed>/`` run folders. Per protocol, span (design
+Reads ``<root>/<P>-s<seed>/`` run folders; the model's columns are named
+``lstm`` unless the run folder's name (``lstm_cpd``, ``tft``, ...) is one of
+its strategies. Per protocol, span (design
 2011-2018, holdout 2019 on) and cost (0, 2, 5 bp): the mean Sharpe over seeds
 with the seeds' range, the 90% stationary-bootstrap interval of one seed's
 Sharpe (bounds averaged over seeds), the deflated Sharpe ratio (trials the search
@@ -37,10 +40,17 @@ def _span(frame: pd.DataFrame, span: str) -> pd.DataFrame:
     return frame.loc[lo:hi] if hi else frame.loc[lo:]
 
 
+def _model(run: Path) -> str:
+    """The learned strategy's column: the protocol's name when it is a strategy of the run, else lstm."""
+    name = run.name.rsplit("-s", 1)[0]
+    cols = pd.read_csv(run / RETURNS, nrows=0).columns
+    return name if f"{name}@0bp" in cols else "lstm"
+
+
 def _turnover(run: Path, span: str) -> float:
     """Annualised turnover of the model in the span: mean daily sum |w_t - w_t-1| / N_t x 252."""
     pos = pd.read_parquet(run / "positions.parquet")
-    w = pos[pos["strategy"] == "lstm"].pivot(index="date", columns="symbol", values="weight")
+    w = pos[pos["strategy"] == _model(run)].pivot(index="date", columns="symbol", values="weight")
     w = _span(w.sort_index(), span)
     traded = w.fillna(0.0).diff().abs().sum(axis=1) / w.notna().sum(axis=1).replace(0, np.nan)
     return float(traded.iloc[1:].mean() * 252)
@@ -48,7 +58,7 @@ def _turnover(run: Path, span: str) -> float:
 
 def _seed_row(run: Path, span: str, cost: int) -> dict[str, float]:
     ret = _span(pd.read_csv(run / RETURNS, index_col=0, parse_dates=True), span)
-    r = ret[f"lstm@{cost}bp"].dropna()
+    r = ret[f"{_model(run)}@{cost}bp"].dropna()
     lo, hi = sharpe_bootstrap_interval(r, seed=1)
     n_trials = len(pd.read_csv(run / TRIALS)) if (run / TRIALS).is_file() else 1
     row = {"sharpe": sharpe_ratio(r), "lo": lo, "hi": hi, "dsr": deflated_sharpe_ratio(r, n_trials)}

@@ -185,6 +185,7 @@ class SearchSpace(Strict):
     lr: list[float] = Field([1e-4, 1e-3, 1e-2, 1e-1])
     max_grad_norm: list[float] = Field([0.01, 1.0, 100.0])
     l1: list[float] = Field([1e-5, 1e-4, 1e-3, 1e-2], description="L1 penalty grid (linear model only).")
+    n_heads: list[int] = Field([1, 4], description="Attention heads grid (tft only).")
 
 
 class ModelVariant(Strict):

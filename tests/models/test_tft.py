@@ -156,3 +156,16 @@ def test_walk_forward_on_synthetic_data(tmp_path: Path) -> None:
     assert oos.abs().max().max() <= 1.0 and oos.abs().max().max() > 0
     assert res.positions.loc[:"2002"].isna().all().all()
     assert (tmp_path / "models" / "mt" / "window-00" / "best.pt").is_file()
+
+
+def test_heads_are_a_search_dimension_of_the_tft_only() -> None:
+    """The paper searches heads {1, 4}: the walk-forward draws them for ``tft``, not for the LSTM."""
+    from deepmomentum.training._walkforward import _space
+
+    grid = SearchSpace()
+    assert grid.n_heads == [1, 4]
+    assert _space(ModelVariant(name="mt", model="tft"), grid)["n_heads"] == [1, 4]
+    assert "n_heads" not in _space(ModelVariant(name="lstm", model="lstm"), grid)
+    one = build_network("tft", N_INPUTS, hidden_size=8, dropout=0.0, n_heads=1)
+    assert isinstance(one, TFTNet) and one.attention.n_heads == 1
+    assert build_network("lstm", N_INPUTS, hidden_size=8, n_heads=1) is not None  # ignored

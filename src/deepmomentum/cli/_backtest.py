@@ -32,7 +32,12 @@ from deepmomentum.cli._options import (
     split_list,
     with_default,
 )
-from deepmomentum.cli._pipelines import announce_data, run_and_print_backtest, run_and_print_models
+from deepmomentum.cli._pipelines import (
+    announce_data,
+    cpd_progress,
+    run_and_print_backtest,
+    run_and_print_models,
+)
 from deepmomentum.config import BacktestConfig
 
 __all__ = ["register", "register_compare"]
@@ -131,12 +136,14 @@ def features_command(
         raise ConfigError(f"--out {out} is a folder; give a file path such as {out / 'features.parquet'}")
     announce_data(data_dir)
     data = load_market(DataConfig(data_dir=data_dir, quality=parse_quality(quality)))
-    fs = build_features(data.tradable_prices, winsorise=winsorise)
+    lookbacks = _cpd_lookbacks(cpd) if cpd else []
+    with cpd_progress() as hook:
+        fs = build_features(
+            data.tradable_prices, winsorise=winsorise, cpd_lookbacks=lookbacks,
+            cpd_cache_dir=cpd_cache or out.parent / ".cpd-cache", cpd_progress=hook,
+        )  # fmt: skip
     long = features_to_long(fs)
     names = list(fs.names)
-    if cpd:
-        long, cpd_cols = _add_cpd(long, fs.returns, cpd, cpd_cache or out.parent / ".cpd-cache")
-        names += cpd_cols
     if data.synthetic:
         long.attrs["source"] = "synthetic"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -150,12 +157,9 @@ def features_command(
         console.print(f"wrote {len(long):,} rows x {len(names)} features to {out}{label}")
 
 
-def _add_cpd(long: Any, returns: Any, spec: str, cache: Path) -> tuple[Any, list[str]]:
-    """Merge ``cpd_nu_<l>`` / ``cpd_gamma_<l>`` for the lookbacks in ``spec`` ("21,126") into ``long``."""
-    import pandas as pd
-
+def _cpd_lookbacks(spec: str) -> list[int]:
+    """``--cpd 21,126`` as [21, 126]; a bad value is a ConfigError naming the flag."""
     from deepmomentum.exceptions import ConfigError
-    from deepmomentum.features import cpd_features
 
     try:
         lookbacks = [int(x) for x in spec.split(",") if x.strip()]
@@ -163,10 +167,7 @@ def _add_cpd(long: Any, returns: Any, spec: str, cache: Path) -> tuple[Any, list
         raise ConfigError(f"--cpd takes lookbacks in days such as 21,126, got {spec!r}") from None
     if not lookbacks or min(lookbacks) < 3:
         raise ConfigError(f"--cpd lookbacks must be integers >= 3, got {spec!r}")
-    frames = cpd_features(returns, lookbacks, cache_dir=cache)
-    wide = pd.concat({k: v.stack(future_stack=True) for k, v in frames.items()}, axis=1)
-    wide.index.names = ["date", "symbol"]
-    return long.merge(wide.reset_index(), on=["date", "symbol"], how="left"), list(frames)
+    return lookbacks
 
 
 @handle_errors

@@ -7,6 +7,7 @@ Shared by ``run``, ``backtest`` and ``demo``; the work itself is the library's
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,14 @@ from rich.progress import (
 from deepmomentum.cli._common import console, err_console, state
 from deepmomentum.cli._tables import metrics_json, metrics_table
 
-__all__ = ["RichProgress", "announce_data", "run_and_print_backtest", "run_and_print_models", "try_report"]
+__all__ = [
+    "RichProgress",
+    "announce_data",
+    "cpd_progress",
+    "run_and_print_backtest",
+    "run_and_print_models",
+    "try_report",
+]
 
 
 class RichProgress:
@@ -35,12 +43,22 @@ class RichProgress:
         self.windows: TaskID | None = None
         self.trials: TaskID | None = None
         self.epochs: TaskID | None = None
+        self.cpd: TaskID | None = None
         self.total_windows = 0
 
     def __call__(self, event: str, **info: Any) -> None:
         p = self.p
         if event == "variant":
             pass
+        elif event == "cpd":
+            if self.cpd is None:
+                self.cpd = p.add_task("changepoint features", total=info["total"])
+            p.update(
+                self.cpd,
+                completed=info["done"],
+                total=info["total"],
+                description=f"changepoint features (l={info['lookback']})",
+            )
         elif event == "window":
             if self.windows is None:
                 self.windows = p.add_task("windows", total=None)
@@ -63,6 +81,14 @@ class RichProgress:
                 completed=info["epoch"] + 1,
                 description=f"  epochs (trial {info['trial']}, val Sharpe {info['val_sharpe']:.2f})",
             )
+
+
+@contextlib.contextmanager
+def cpd_progress() -> Iterator[Callable[[int, int, int], None]]:
+    """A progress bar for the changepoint fits; yields the ``(lookback, done, total)`` callback."""
+    with _progress() as p:
+        bars = RichProgress(p)
+        yield lambda lb, done, total: bars("cpd", lookback=lb, done=done, total=total)
 
 
 def _progress(eta: bool = True) -> Progress:

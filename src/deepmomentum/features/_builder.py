@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +71,7 @@ def build_features(
     cpd_lookbacks: Sequence[int] = (),
     cpd_cache_dir: Path | str | None = None,
     cpd_device: str = "auto",
+    cpd_progress: Callable[[int, int, int], None] | None = None,
 ) -> FeatureSet:
     """Compute the normalised returns and MACD indicators of every asset-day.
 
@@ -99,6 +100,8 @@ def build_features(
         :func:`deepmomentum.features.cpd_features`); None: no cache.
     cpd_device : str, default "auto"
         Torch device of the CPD fits.
+    cpd_progress : callable, optional
+        Called as ``cpd_progress(lookback, chunks_done, n_chunks)`` while the CPD fits run.
 
     Returns
     -------
@@ -116,7 +119,7 @@ def build_features(
     # A zero vol (a constant price) gives inf; treat it as missing, never as a signal.
     names = feature_names(horizons, macd_pairs)
     if cpd_lookbacks:
-        cpd = _cpd_features(daily_returns(src), list(cpd_lookbacks), cpd_cache_dir, cpd_device)
+        cpd = _cpd_features(daily_returns(src), list(cpd_lookbacks), cpd_cache_dir, cpd_device, cpd_progress)
         cpd_cols = [f"cpd_{kind}_{lb}" for lb in cpd_lookbacks for kind in ("nu", "gamma")]
         feats |= {n: cpd[n].reindex(index=prices.index, columns=prices.columns) for n in cpd_cols}
         names = [*names, *cpd_cols]
@@ -125,12 +128,20 @@ def build_features(
 
 
 def _cpd_features(
-    returns: pd.DataFrame, lookbacks: list[int], cache_dir: Path | str | None, device: str
+    returns: pd.DataFrame,
+    lookbacks: list[int],
+    cache_dir: Path | str | None,
+    device: str,
+    progress: Callable[[int, int, int], None] | None,
 ) -> dict[str, pd.DataFrame]:
     """The CPD inputs (imported lazily: torch and the GP fits are only needed when asked for)."""
     from deepmomentum.features._cpd import cpd_features
 
-    return cpd_features(returns, lookbacks, cache_dir=cache_dir, device=device)
+    out: dict[str, pd.DataFrame] = {}
+    for lb in lookbacks:  # one call per lookback so the progress callback knows which
+        hook = None if progress is None else (lambda d, t, lb=lb: progress(lb, d, t))
+        out |= cpd_features(returns, (lb,), cache_dir=cache_dir, device=device, progress=hook)
+    return out
 
 
 def features_to_long(fs: FeatureSet, include_vol: bool = True) -> pd.DataFrame:

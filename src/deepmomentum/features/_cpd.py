@@ -15,20 +15,20 @@ Sec. "Changepoint detection" (the severity and location definitions)::
 (a regime change); ``gamma`` near 1 means the change is recent.
 
 Causality: a window only reads returns dated ``<= t``; the warm start of day
-``t`` is the same asset's fit of day ``t - days_per_step``; chunks are anchored
-at the first date, so truncating the input at ``D`` leaves every value dated
-``<= D`` unchanged.
+``t`` is the same asset's fit of day ``t - 1``; chunks (independent chains of
+warm starts) are anchored at the first date, so truncating the input at ``D``
+leaves every value dated ``<= D`` unchanged.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -36,36 +36,68 @@ import torch
 
 from deepmomentum._io import atomic_write_bytes
 from deepmomentum.features._cpd_gp import CPD_BOUNDS, M32_BOUNDS, adam_fit, cpd_nlml, m32_nlml
+from deepmomentum.features._cpd_ssm import cpd_nlml_ssm, m32_nlml_ssm
 
 __all__ = ["DEFAULT_CPD_LOOKBACKS", "CPDSettings", "cpd_features", "cpd_fingerprint", "cpd_names"]
 
 DEFAULT_CPD_LOOKBACKS: tuple[int, ...] = (21, 126)
+KALMAN_FROM_DAYS = 42  # measured by benchmarks/bench_cpd.py: dense Cholesky is faster for shorter windows
 
 
 @dataclasses.dataclass(frozen=True)
 class CPDSettings:
-    """Settings of the CPD fit that change its output (all enter the cache fingerprint).
+    """Settings of the CPD fit.
+
+    All but ``batch_windows`` change the output and enter the cache fingerprint.
 
     Attributes
     ----------
     iters_cold : int
         Adam steps of a window without a warm start.
     iters_warm : int
-        Adam steps of a warm-started window.
+        Adam steps of a window warm-started from the previous day's fit.
+    refresh_fraction : float
+        Every ``max(1, round(refresh_fraction * l))`` days of a chain (when the
+        window has moved by this fraction of itself), a warm-started
+        changepoint fit also tries fresh starts with the location at the
+        window's quarters: a warm start can stay in a basin the data has left.
+    iters_refresh : int
+        Adam steps of each fresh start on such a day.
     lr : float
         Peak Adam step size (unconstrained units).
-    days_per_step : int
-        Days fitted together per step; day ``t`` is warm-started from day
-        ``t - days_per_step`` (1: the previous day).
     chunk_days : int
-        Days per cache chunk (rounded up to a multiple of ``days_per_step``).
+        Rows per chunk. Chunks are independent warm-start chains (each
+        starts cold), fitted side by side in one batch and cached one file each.
+    likelihood : {"auto", "kalman", "dense"}
+        ``"kalman"``: the exact likelihood by a state-space filter, O(l) per
+        window but one small step per day of the window (:mod:`._cpd_ssm`);
+        ``"dense"``: the same value by a batched Cholesky, O(l^3)
+        (:mod:`._cpd_gp`); ``"auto"``: dense below ``KALMAN_FROM_DAYS``
+        (where its few large operations are faster), Kalman from there.
+    batch_windows : int
+        Most windows fitted in one batch (memory; does not change the output).
     """
 
     iters_cold: int = 200
-    iters_warm: int = 60
+    iters_warm: int = 20
+    refresh_fraction: float = 0.1
+    iters_refresh: int = 60
     lr: float = 0.05
-    days_per_step: int = 1
-    chunk_days: int = 252
+    chunk_days: int = 63
+    likelihood: Literal["auto", "kalman", "dense"] = "auto"
+    batch_windows: int = 2048
+
+    def refresh_every(self, lookback: int) -> int:
+        """Days between fresh starts of the changepoint fit on windows of ``lookback`` days."""
+        return max(1, round(self.refresh_fraction * lookback))
+
+    def uses_kalman(self, lookback: int) -> bool:
+        """Whether windows of ``lookback`` days are fitted with the Kalman likelihood."""
+        return self.likelihood == "kalman" or (self.likelihood == "auto" and lookback >= KALMAN_FROM_DAYS)
+
+    def fingerprint_fields(self) -> dict[str, object]:
+        """The fields that change the output (the cache key)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "batch_windows"}
 
 
 def cpd_names(lookbacks: Sequence[int] = DEFAULT_CPD_LOOKBACKS) -> list[str]:
@@ -74,12 +106,14 @@ def cpd_names(lookbacks: Sequence[int] = DEFAULT_CPD_LOOKBACKS) -> list[str]:
 
 
 def cpd_fingerprint(returns: pd.DataFrame, lookback: int, settings: CPDSettings) -> str:
-    """SHA-256 (16 hex digits) of the returns (values, dates, columns), the lookback and the settings."""
+    """SHA-256 (16 hex digits) of the symbols, the lookback and the output-changing settings.
+
+    It names the cache folder; each chunk's file inside is named after the
+    hash of the returns that chunk reads.
+    """
     h = hashlib.sha256()
-    h.update(np.ascontiguousarray(returns.to_numpy(dtype=np.float64)).tobytes())
-    h.update(np.asarray(returns.index.asi8 if hasattr(returns.index, "asi8") else returns.index).tobytes())
     h.update(json.dumps([str(c) for c in returns.columns]).encode())
-    h.update(json.dumps({"lookback": lookback, **dataclasses.asdict(settings)}, sort_keys=True).encode())
+    h.update(json.dumps({"lookback": lookback, **settings.fingerprint_fields()}, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
@@ -120,6 +154,7 @@ def _fit_windows(
     has: np.ndarray,
     s: CPDSettings,
     device: torch.device,
+    refresh: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fit both models to a batch of windows.
 
@@ -135,6 +170,9 @@ def _fit_windows(
         Iteration budgets and step size.
     device : torch.device
         Where to fit.
+    refresh : bool
+        Also try a fresh mid-window start where a warm start exists (always
+        done where it does not).
 
     Returns
     -------
@@ -146,18 +184,19 @@ def _fit_windows(
     cold_m = np.tile([math.log(n / 5), math.log(0.5), math.log(0.5)], (b, 1))
     th_m0 = torch.as_tensor(np.where(has[:, None], warm_m, cold_m), device=device)
     it = torch.as_tensor(np.where(has, s.iters_warm, s.iters_cold), device=device)
-    th_m, f_m = adam_fit(lambda t: m32_nlml(t, yt), th_m0, it, M32_BOUNDS, s.lr)
-    # Candidates: fresh starts from today's Matérn fit (location at the quarters when cold, mid-window
-    # when warm), and the warm start; the best NLML of each window wins (the landscape is multimodal).
+    f_m32, f_cpd = (m32_nlml_ssm, cpd_nlml_ssm) if s.uses_kalman(n) else (m32_nlml, cpd_nlml)
+    th_m, f_m = adam_fit(lambda t: f_m32(t, yt), th_m0, it, M32_BOUNDS, s.lr)
+    # Candidates: fresh starts from today's Matérn fit (location at the quarters of the window
+    # when cold or refreshing), and the warm start; the best NLML of each window wins (multimodal).
     fresh_m = th_m.cpu().numpy()
     owner, init, budget = [], [], []
     for frac in (0.25, 0.5, 0.75):
-        use = ~has if frac != 0.5 else np.ones(b, bool)
+        use = ~has | refresh
         logit = math.log(frac / (1 - frac))
         start = np.c_[fresh_m[:, :2], fresh_m[:, :2], fresh_m[:, 2], np.full(b, logit), np.zeros(b)]
         owner.append(np.nonzero(use)[0])
         init.append(start[use])
-        budget.append(np.where(has, s.iters_warm, s.iters_cold)[use])
+        budget.append(np.where(has, s.iters_refresh, s.iters_cold)[use])
     owner.append(np.nonzero(has)[0])
     init.append(warm_c[has])
     budget.append(np.full(int(has.sum()), s.iters_warm))
@@ -165,7 +204,7 @@ def _fit_windows(
     yy = yt[torch.as_tensor(own, device=device)]
     th_c0 = torch.as_tensor(np.concatenate(init), device=device)
     it_c = torch.as_tensor(np.concatenate(budget), device=device)
-    th_c, f_c = adam_fit(lambda t: cpd_nlml(t, yy), th_c0, it_c, CPD_BOUNDS, s.lr)
+    th_c, f_c = adam_fit(lambda t: f_cpd(t, yy), th_c0, it_c, CPD_BOUNDS, s.lr)
     f_all = np.full((4, b), np.inf)
     th_all = np.zeros((4, b, 7))
     pos = np.concatenate([np.full(len(o), j) for j, o in enumerate(owner)])
@@ -177,106 +216,146 @@ def _fit_windows(
 
 @dataclasses.dataclass
 class _State:
-    """Last fit of each (slot, asset): slot ``t % days_per_step`` warm-starts day ``t``."""
+    """Last fit of each (chain, asset); chain ``g`` warm-starts its next day from it."""
 
-    theta_m: np.ndarray  # (K, N, 3)
-    theta_c: np.ndarray  # (K, N, 7)
-    has: np.ndarray  # (K, N) bool
-
-    @classmethod
-    def empty(cls, k: int, n: int) -> _State:
-        return cls(np.zeros((k, n, 3)), np.zeros((k, n, 7)), np.zeros((k, n), bool))
-
-    def to_bytes(self) -> bytes:
-        buf = io.BytesIO()
-        np.savez(buf, theta_m=self.theta_m, theta_c=self.theta_c, has=self.has)
-        return buf.getvalue()
+    theta_m: np.ndarray  # (G, N, 3)
+    theta_c: np.ndarray  # (G, N, 7)
+    has: np.ndarray  # (G, N) bool
 
     @classmethod
-    def from_file(cls, path: Path) -> _State:
-        with np.load(path) as z:
-            return cls(z["theta_m"], z["theta_c"], z["has"])
+    def empty(cls, g: int, n: int) -> _State:
+        return cls(np.zeros((g, n, 3)), np.zeros((g, n, 7)), np.zeros((g, n), bool))
 
 
 def _run_step(
     values: np.ndarray,
     valid: np.ndarray,
     days: np.ndarray,
+    chains: np.ndarray,
     lookback: int,
     st: _State,
     s: CPDSettings,
     dev: torch.device,
+    refresh: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fit every valid window of ``days`` (all assets) and update ``st``; returns nu, gamma (len(days), N)."""
-    k = s.days_per_step
+    """Fit every valid window of ``days`` (all assets), day ``days[k]`` on chain ``chains[k]``.
+
+    Updates ``st`` and returns nu, gamma, each (len(days), N).
+    """
     n_assets = values.shape[1]
     nu = np.full((len(days), n_assets), np.nan)
     gamma = np.full((len(days), n_assets), np.nan)
-    slots = days % k
-    st.has[slots] &= valid[days]  # an invalid day breaks the warm chain
+    st.has[chains] &= valid[days]  # an invalid day breaks the warm chain
     d_idx, i_idx = np.nonzero(valid[days])
     t_idx = days[d_idx]
     if len(t_idx) == 0:
         return nu, gamma
     y, ok = _standardised(values, t_idx, i_idx, lookback)
-    st.has[t_idx[~ok] % k, i_idx[~ok]] = False
+    st.has[chains[d_idx[~ok]], i_idx[~ok]] = False
     d_idx, i_idx, t_idx, y = d_idx[ok], i_idx[ok], t_idx[ok], y[ok]
     if len(t_idx) == 0:
         return nu, gamma
-    sl = t_idx % k
-    has = st.has[sl, i_idx]
-    warm_c = _shift_location(st.theta_c[sl, i_idx], k, lookback)
-    th_m, th_c, f_m, f_c = _fit_windows(y, st.theta_m[sl, i_idx], warm_c, has, s, dev)
-    st.theta_m[sl, i_idx], st.theta_c[sl, i_idx], st.has[sl, i_idx] = th_m, th_c, True
+    g = chains[d_idx]
+    has = st.has[g, i_idx]
+    warm_c = _shift_location(st.theta_c[g, i_idx], 1, lookback)
+    th_m, th_c, f_m, f_c = _fit_windows(y, st.theta_m[g, i_idx], warm_c, has, s, dev, refresh)
+    st.theta_m[g, i_idx], st.theta_c[g, i_idx], st.has[g, i_idx] = th_m, th_c, True
     nu[d_idx, i_idx] = 1.0 / (1.0 + np.exp(np.clip(f_c - f_m, -50, 50)))
     gamma[d_idx, i_idx] = 1.0 / (1.0 + np.exp(-th_c[:, 5]))
     return nu, gamma
 
 
-def _run_lookback(
+def _run_chains(
     values: np.ndarray,
+    valid: np.ndarray,
+    spans: Sequence[tuple[int, int]],
+    lookback: int,
+    s: CPDSettings,
+    dev: torch.device,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nu and gamma (T, N) on the rows of ``spans``, each span an independent warm-started chain.
+
+    The chains advance together, one day per step, so a step fits
+    ``len(spans) * N`` windows in one batch; each chain starts cold.
+    """
+    nu = np.full(values.shape, np.nan)
+    gamma = np.full(values.shape, np.nan)
+    st = _State.empty(len(spans), values.shape[1])
+    lo = np.array([a for a, _ in spans])
+    hi = np.array([b for _, b in spans])
+    for step in range(int((hi - lo).max())):
+        live = np.nonzero(lo + step < hi)[0]
+        days = lo[live] + step
+        refresh = step % s.refresh_every(lookback) == 0  # the same day of every chain: batch-independent
+        nu[days], gamma[days] = _run_step(values, valid, days, live, lookback, st, s, dev, refresh)
+    return nu, gamma
+
+
+def _chunk_key(returns: pd.DataFrame, lo: int, hi: int, lookback: int) -> str:
+    """Hash (16 hex digits) of what chunk ``[lo, hi)`` reads: rows ``lo - l + 1 .. hi - 1``, dates, symbols."""
+    part = returns.iloc[max(0, lo - lookback + 1) : hi]
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(part.to_numpy(dtype=np.float64)).tobytes())
+    h.update(
+        np.asarray(
+            part.index.astype("int64") if isinstance(part.index, pd.DatetimeIndex) else part.index
+        ).tobytes()
+    )
+    h.update(json.dumps([str(c) for c in returns.columns]).encode())
+    h.update(str(lo - max(0, lo - lookback + 1)).encode())
+    return h.hexdigest()[:16]
+
+
+def _run_lookback(
+    returns: pd.DataFrame,
     lookback: int,
     s: CPDSettings,
     dev: torch.device,
     folder: Path | None,
     progress: Callable[[int, int], None] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Nu and gamma (T, N) for one lookback, chunk by chunk, resuming from ``folder`` when given.
+    """Nu and gamma (T, N) for one lookback, chunk by chunk, reading finished chunks from ``folder``.
 
-    A chunk is finished when its ``chunk_<j>.parquet`` exists; its
-    ``state_<j>.npz`` (the warm starts after it) is written first, so a
-    computation interrupted anywhere resumes from the last finished chunk.
+    Chunks of ``chunk_days`` rows, anchored at the first date, are independent
+    (each starts cold), so a chunk's values depend only on the returns it
+    reads; its file is named after their hash. Appending new days therefore
+    reuses every finished chunk, and an interrupted computation resumes
+    from the chunks already written.
     """
+    values = returns.to_numpy(dtype=np.float64)
     n_days, n_assets = values.shape
-    k = s.days_per_step
-    chunk = max(k, -(-s.chunk_days // k) * k)
-    n_chunks = -(-n_days // chunk)
+    spans = [(lo, min(n_days, lo + s.chunk_days)) for lo in range(0, n_days, s.chunk_days)]
     valid = _valid_windows(values, lookback)
     nu = np.full((n_days, n_assets), np.nan)
     gamma = np.full((n_days, n_assets), np.nan)
-    st = _State.empty(k, n_assets)
-    start = 0
+    todo: list[tuple[tuple[int, int], Path | None]] = []
+    for lo, hi in spans:
+        path = (
+            None
+            if folder is None
+            else folder / f"chunk_{lo:05d}_{_chunk_key(returns, lo, hi, lookback)}.parquet"
+        )
+        if path is not None and path.exists():
+            part = pd.read_parquet(path)
+            nu[lo:hi] = part["nu"].to_numpy().reshape(hi - lo, n_assets)
+            gamma[lo:hi] = part["gamma"].to_numpy().reshape(hi - lo, n_assets)
+        elif valid[lo:hi].any():
+            todo.append(((lo, hi), path))
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        while start < n_chunks and (folder / f"chunk_{start:05d}.parquet").exists():
-            part = pd.read_parquet(folder / f"chunk_{start:05d}.parquet")
-            lo = start * chunk
-            nu[lo : lo + len(part) // n_assets] = part["nu"].to_numpy().reshape(-1, n_assets)
-            gamma[lo : lo + len(part) // n_assets] = part["gamma"].to_numpy().reshape(-1, n_assets)
-            start += 1
-        if start > 0:
-            st = _State.from_file(folder / f"state_{start - 1:05d}.npz")
-    for j in range(start, n_chunks):
-        lo, hi = j * chunk, min(n_days, (j + 1) * chunk)
-        for d0 in range(lo, hi, k):
-            days = np.arange(d0, min(hi, d0 + k))
-            nu[days], gamma[days] = _run_step(values, valid, days, lookback, st, s, dev)
-        if folder is not None:
-            atomic_write_bytes(folder / f"state_{j:05d}.npz", st.to_bytes())
-            part = pd.DataFrame({"nu": nu[lo:hi].ravel(), "gamma": gamma[lo:hi].ravel()})
-            atomic_write_bytes(folder / f"chunk_{j:05d}.parquet", part.to_parquet(index=False) or b"")
+    per_group = max(1, s.batch_windows // max(1, n_assets))
+    done = len(spans) - len(todo)
+    for g0 in range(0, len(todo), per_group):
+        group = todo[g0 : g0 + per_group]
+        g_nu, g_gamma = _run_chains(values, valid, [span for span, _ in group], lookback, s, dev)
+        for (lo, hi), path in group:
+            nu[lo:hi], gamma[lo:hi] = g_nu[lo:hi], g_gamma[lo:hi]
+            if path is not None:
+                part = pd.DataFrame({"nu": nu[lo:hi].ravel(), "gamma": gamma[lo:hi].ravel()})
+                atomic_write_bytes(path, part.to_parquet(index=False) or b"")
+        done += len(group)
         if progress is not None:
-            progress(j + 1, n_chunks)
+            progress(done, len(spans))
     return nu, gamma
 
 
@@ -305,10 +384,11 @@ def cpd_features(
     lookbacks : sequence of int
         Window lengths ``l`` in trading days.
     settings : CPDSettings, optional
-        Optimiser budgets, warm-start stride and chunk size.
+        Optimiser budgets, chunk size and likelihood.
     cache_dir : path, optional
         Folder of the resumable cache; results go to
-        ``<cache_dir>/cpd-l<l>-<fingerprint>/`` one Parquet file per chunk of days.
+        ``<cache_dir>/cpd-l<l>-<fingerprint>/``, one Parquet file per chunk of
+        days named after the hash of the returns it reads.
     device : str or torch.device
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ...
     threads : int, optional
@@ -326,7 +406,6 @@ def cpd_features(
     """
     s = settings or CPDSettings()
     dev = _device(device)
-    values = returns.to_numpy(dtype=np.float64)
     old_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -338,7 +417,7 @@ def cpd_features(
             folder = None
             if cache_dir is not None:
                 folder = Path(cache_dir) / f"cpd-l{lb}-{cpd_fingerprint(returns, lb, s)}"
-            nu, gamma = _run_lookback(values, lb, s, dev, folder, progress)
+            nu, gamma = _run_lookback(returns, lb, s, dev, folder, progress)
             out[f"cpd_nu_{lb}"] = pd.DataFrame(nu, index=returns.index, columns=returns.columns)
             out[f"cpd_gamma_{lb}"] = pd.DataFrame(gamma, index=returns.index, columns=returns.columns)
     finally:

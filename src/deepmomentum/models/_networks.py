@@ -178,6 +178,8 @@ class NetworkSpec:
         network, the leading elements of the tuple that ``forward`` returns.
     stacked : bool
         Takes several hidden sizes (one per stacked layer); else exactly one.
+    attention : bool
+        Has attention heads: the builder takes ``n_heads``.
     """
 
     name: str
@@ -185,6 +187,7 @@ class NetworkSpec:
     output: OutputKind
     heads: tuple[str, ...] = ("z",)
     stacked: bool = False
+    attention: bool = False
 
 
 def _lstm(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
@@ -203,13 +206,13 @@ def _wavenet(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Mo
     return WaveNet(n, sizes[0], dropout)
 
 
-#: Attention heads of the registered ``tft`` (the paper searches {1, 4}; the
-#: walk-forward search does not draw them: it would need a ``TrainParams`` field).
+#: Default attention heads of the registered ``tft`` (the search draws from
+#: ``training.search.n_heads``, the paper's {1, 4}).
 TFT_HEADS = 4
 
 
-def _tft(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
-    return TFTNet(n, sizes[0], dropout, n_heads=TFT_HEADS)
+def _tft(n: int, sizes: tuple[int, ...], dropout: float, l1: float, n_heads: int = TFT_HEADS) -> nn.Module:
+    return TFTNet(n, sizes[0], dropout, n_heads=n_heads)
 
 
 def _trend(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
@@ -224,7 +227,7 @@ NETWORKS: dict[str, NetworkSpec] = {
         NetworkSpec("linear", _linear, "sequence"),
         NetworkSpec("mlp", _mlp, "sequence"),
         NetworkSpec("wavenet", _wavenet, "sequence"),
-        NetworkSpec("tft", _tft, "sequence"),
+        NetworkSpec("tft", _tft, "sequence", attention=True),
         NetworkSpec("trend", _trend, "window", heads=("logit", "magnitude"), stacked=True),
     )
 }
@@ -253,6 +256,7 @@ def build_network(
     l1: float = 0.0,
     *,
     hidden_sizes: Sequence[int] | None = None,
+    n_heads: int | None = None,
 ) -> nn.Module:
     """Build a registered network by name.
 
@@ -269,6 +273,8 @@ def build_network(
         L1 penalty (``linear`` only).
     hidden_sizes : sequence of int, optional
         One size per stacked layer, for a stacked network (``trend``).
+    n_heads : int, optional
+        Attention heads of a network with attention (``tft``); ignored by the others.
 
     Returns
     -------
@@ -280,4 +286,6 @@ def build_network(
         from deepmomentum.exceptions import ConfigError
 
         raise ConfigError(f"model {model!r} has one hidden layer; give hidden_size, not {len(sizes)} sizes")
+    if spec.attention and n_heads is not None:
+        return spec.builder(n_inputs, sizes, dropout, l1, n_heads=int(n_heads))
     return spec.builder(n_inputs, sizes, dropout, l1)

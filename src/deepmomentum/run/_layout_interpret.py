@@ -49,17 +49,13 @@ def interpret_files(run_file: Callable[..., T], window: str, kinds: tuple[str, .
             {"when": tft, "columns": ("lag", "weight")},
         ),
         (
-            f"{CPD_DIR}/cpd-l<L>-<fingerprint>/chunk_<NNNNN>.parquet",
-            "changepoint fits (`nu`, `gamma`) of one lookback, one chunk of days: a resume reads them back",
+            f"{CPD_DIR}/cpd-l<L>-<fingerprint>/chunk_<NNNNN>_<hash>.parquet",
+            "changepoint fits (`nu`, `gamma`) of one lookback, one chunk of days, named after the hash of "
+            "the returns it reads: a resume, or a later run on extended data, reads them back",
             {
                 "when": "`features.cpd_lookbacks` is set and `features.cpd_cache_dir` is not",
                 "columns": ("nu", "gamma"),
             },
-        ),
-        (
-            f"{CPD_DIR}/cpd-l<L>-<fingerprint>/state_<NNNNN>.npz",
-            "the CPD warm starts after that chunk",
-            {"when": "as the chunks"},
         ),
     ]
     return [run_file(path, kinds, False, text, **extra) for path, text, extra in spec]

@@ -126,6 +126,7 @@ class DmnSignal:
         fs = build_features(
             ctx.prices, f.horizons, pairs, f.vol_span, f.winsorise, f.winsorise_halflife, f.winsorise_n_std,
             cpd_lookbacks=f.cpd_lookbacks, cpd_cache_dir=cpd_cache, cpd_device=t.device,
+            cpd_progress=lambda lb, d, n: ctx.progress("cpd", lookback=lb, done=d, total=n),
         )  # fmt: skip
         positions: dict[str, pd.DataFrame] = {}
         windows, trials, members = [], [], []

@@ -67,7 +67,7 @@ def member_weights(
     """
     n_in = batch.x.shape[-1]
     hidden, dropout, l1 = int(params["hidden_size"]), float(params["dropout"]), float(params["l1"])
-    net = build_network(model_name, n_in, hidden, dropout, l1)
+    net = build_network(model_name, n_in, hidden, dropout, l1, n_heads=int(params.get("n_heads", 4)))
     net.load_state_dict(state_dict)
     net.eval()
     var_sum = np.zeros((n_days, n_in))

@@ -36,6 +36,8 @@ class TrainParams:
         Gradient-norm clipping threshold.
     l1 : float
         L1 penalty on the linear model's weights.
+    n_heads : int
+        Attention heads (``tft`` only).
     max_epochs : int
     patience : int
         Epochs without a better validation Sharpe before stopping.
@@ -47,6 +49,7 @@ class TrainParams:
     lr: float = 1e-3
     max_grad_norm: float = 1.0
     l1: float = 0.0
+    n_heads: int = 4
     max_epochs: int = 100
     patience: int = 25
 
@@ -225,7 +228,9 @@ def train_network(
     """
     gen = seed_everything(seed)
     dev = resolve_device(device)
-    net = build_network(model_name, train.x.shape[-1], params.hidden_size, params.dropout, params.l1).to(dev)
+    net = build_network(
+        model_name, train.x.shape[-1], params.hidden_size, params.dropout, params.l1, n_heads=params.n_heads
+    ).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=params.lr)
     scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda" and precision == "fp16")
     tr = _tensors(train, dev)
@@ -278,7 +283,9 @@ def predict(
 ) -> np.ndarray:
     """Positions for every entry of ``batch``, shape (n_seq, seq_len), NaN where masked."""
     dev = resolve_device(device)
-    net = build_network(model_name, batch.x.shape[-1], params.hidden_size, params.dropout, params.l1)
+    net = build_network(
+        model_name, batch.x.shape[-1], params.hidden_size, params.dropout, params.l1, n_heads=params.n_heads
+    )
     net.load_state_dict(state_dict)
     net.to(dev).eval()
     out = np.empty(batch.mask.shape, dtype=np.float32)

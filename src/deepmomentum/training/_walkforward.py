@@ -128,6 +128,8 @@ def _space(variant: ModelVariant, default: SearchSpace) -> dict[str, list[Any]]:
         keys = ("batch_size", "lr", "max_grad_norm", "l1")
     else:
         keys = ("dropout", "hidden_size", "batch_size", "lr", "max_grad_norm")
+    if variant.model == "tft":
+        keys = (*keys, "n_heads")
     return {k: list(space[k]) for k in keys}
 
 
