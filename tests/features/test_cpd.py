@@ -159,3 +159,20 @@ def test_new_days_reuse_the_finished_chunks(tmp_path: Path) -> None:
     assert calls == [6]  # chunks 0-3 (rows 0-39) read back; 40-49 (changed) and 50-51 (new) fitted together
     for name, frame in first.items():
         np.testing.assert_array_equal(later[name].iloc[:40].to_numpy(), frame.iloc[:40].to_numpy())
+
+
+def test_every_fits_strided_days_and_holds_them_causally() -> None:
+    prices = _panel(60, seed=8)
+    strided = dataclasses.replace(FAST, every=3, chunk_days=9)
+    out = cpd_features(prices, (8,), settings=strided, threads=1)
+    nu = out["cpd_nu_8"]["A"].to_numpy()
+    # Fitted on rows 0, 3, 6, 9, ... (chunks of 9 rows); rows 7-8 hold row 6, which has no full window.
+    assert np.isnan(nu[:9]).all()
+    for fitted in range(9, 57, 3):
+        assert nu[fitted + 1] == nu[fitted] == nu[fitted + 2]
+    assert nu[9] != nu[12]
+    cut = 40  # truncation leaves every value dated <= cut unchanged
+    part = cpd_features(prices.iloc[: cut + 1], (8,), settings=strided, threads=1)
+    np.testing.assert_allclose(
+        part["cpd_nu_8"].to_numpy(), out["cpd_nu_8"].iloc[: cut + 1].to_numpy(), rtol=0, atol=1e-9
+    )

@@ -118,6 +118,12 @@ def features_command(
     cpd: str | None = typer.Option(
         None, "--cpd", help="Add changepoint features for these lookbacks, e.g. 21,126 (slow: GP fits)."
     ),
+    cpd_every: int = typer.Option(
+        1,
+        "--cpd-every",
+        min=1,
+        help="Fit the changepoint features every N days and hold them (N times faster).",
+    ),
     cpd_cache: Path | None = typer.Option(
         None, "--cpd-cache", help="Resumable CPD cache folder; default <out folder>/.cpd-cache."
     ),
@@ -140,7 +146,7 @@ def features_command(
     with cpd_progress() as hook:
         fs = build_features(
             data.tradable_prices, winsorise=winsorise, cpd_lookbacks=lookbacks,
-            cpd_cache_dir=cpd_cache or out.parent / ".cpd-cache", cpd_progress=hook,
+            cpd_cache_dir=cpd_cache or out.parent / ".cpd-cache", cpd_progress=hook, cpd_every=cpd_every,
         )  # fmt: skip
     long = features_to_long(fs)
     names = list(fs.names)

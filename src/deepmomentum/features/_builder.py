@@ -72,6 +72,7 @@ def build_features(
     cpd_cache_dir: Path | str | None = None,
     cpd_device: str = "auto",
     cpd_progress: Callable[[int, int, int], None] | None = None,
+    cpd_every: int = 1,
 ) -> FeatureSet:
     """Compute the normalised returns and MACD indicators of every asset-day.
 
@@ -102,6 +103,9 @@ def build_features(
         Torch device of the CPD fits.
     cpd_progress : callable, optional
         Called as ``cpd_progress(lookback, chunks_done, n_chunks)`` while the CPD fits run.
+    cpd_every : int, default 1
+        Fit the CPD features every this many days and hold them in between
+        (see :class:`deepmomentum.features.CPDSettings`).
 
     Returns
     -------
@@ -119,7 +123,9 @@ def build_features(
     # A zero vol (a constant price) gives inf; treat it as missing, never as a signal.
     names = feature_names(horizons, macd_pairs)
     if cpd_lookbacks:
-        cpd = _cpd_features(daily_returns(src), list(cpd_lookbacks), cpd_cache_dir, cpd_device, cpd_progress)
+        cpd = _cpd_features(
+            daily_returns(src), list(cpd_lookbacks), cpd_cache_dir, cpd_device, cpd_progress, cpd_every
+        )
         cpd_cols = [f"cpd_{kind}_{lb}" for lb in cpd_lookbacks for kind in ("nu", "gamma")]
         feats |= {n: cpd[n].reindex(index=prices.index, columns=prices.columns) for n in cpd_cols}
         names = [*names, *cpd_cols]
@@ -133,14 +139,18 @@ def _cpd_features(
     cache_dir: Path | str | None,
     device: str,
     progress: Callable[[int, int, int], None] | None,
+    every: int,
 ) -> dict[str, pd.DataFrame]:
     """The CPD inputs (imported lazily: torch and the GP fits are only needed when asked for)."""
-    from deepmomentum.features._cpd import cpd_features
+    from deepmomentum.features._cpd import CPDSettings, cpd_features
 
     out: dict[str, pd.DataFrame] = {}
     for lb in lookbacks:  # one call per lookback so the progress callback knows which
         hook = None if progress is None else (lambda d, t, lb=lb: progress(lb, d, t))
-        out |= cpd_features(returns, (lb,), cache_dir=cache_dir, device=device, progress=hook)
+        settings = CPDSettings(every=every)
+        out |= cpd_features(
+            returns, (lb,), settings=settings, cache_dir=cache_dir, device=device, progress=hook
+        )
     return out
 
 

@@ -127,6 +127,7 @@ class DmnSignal:
             ctx.prices, f.horizons, pairs, f.vol_span, f.winsorise, f.winsorise_halflife, f.winsorise_n_std,
             cpd_lookbacks=f.cpd_lookbacks, cpd_cache_dir=cpd_cache, cpd_device=t.device,
             cpd_progress=lambda lb, d, n: ctx.progress("cpd", lookback=lb, done=d, total=n),
+            cpd_every=f.cpd_every,
         )  # fmt: skip
         positions: dict[str, pd.DataFrame] = {}
         windows, trials, members = [], [], []
