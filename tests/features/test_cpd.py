@@ -168,11 +168,20 @@ def test_every_fits_strided_days_and_holds_them_causally() -> None:
     nu = out["cpd_nu_8"]["A"].to_numpy()
     # Fitted on rows 0, 3, 6, 9, ... (chunks of 9 rows); rows 7-8 hold row 6, which has no full window.
     assert np.isnan(nu[:9]).all()
+    gamma = out["cpd_gamma_8"]["A"].to_numpy()
     for fitted in range(9, 57, 3):
         assert nu[fitted + 1] == nu[fitted] == nu[fitted + 2]
+        # the held changepoint moves one day further back in each later day's window
+        assert gamma[fitted + 1] == pytest.approx(max(0.0, gamma[fitted] - 1 / 8))
     assert nu[9] != nu[12]
     cut = 40  # truncation leaves every value dated <= cut unchanged
     part = cpd_features(prices.iloc[: cut + 1], (8,), settings=strided, threads=1)
     np.testing.assert_allclose(
         part["cpd_nu_8"].to_numpy(), out["cpd_nu_8"].iloc[: cut + 1].to_numpy(), rtol=0, atol=1e-9
     )
+
+
+@pytest.mark.parametrize("field", ["every", "chunk_days", "iters_warm", "batch_windows"])
+def test_settings_refuse_a_zero_count(field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        CPDSettings(**{field: 0})

@@ -41,6 +41,7 @@ from deepmomentum.features._cpd_ssm import cpd_nlml_ssm, m32_nlml_ssm
 __all__ = ["DEFAULT_CPD_LOOKBACKS", "CPDSettings", "cpd_features", "cpd_fingerprint", "cpd_names"]
 
 DEFAULT_CPD_LOOKBACKS: tuple[int, ...] = (21, 126)
+CPD_VERSION = 1  # of the fitting algorithm; enters the cache fingerprint from 2 on
 KALMAN_FROM_DAYS = 42  # measured by benchmarks/bench_cpd.py: dense Cholesky is faster for shorter windows
 
 
@@ -93,6 +94,13 @@ class CPDSettings:
     likelihood: Literal["auto", "kalman", "dense"] = "auto"
     batch_windows: int = 2048
 
+    def __post_init__(self) -> None:
+        for name in ("iters_cold", "iters_warm", "iters_refresh", "every", "chunk_days", "batch_windows"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"CPDSettings.{name} must be >= 1, got {getattr(self, name)}")
+        if self.likelihood not in ("auto", "kalman", "dense"):
+            raise ValueError(f"CPDSettings.likelihood must be auto, kalman or dense, got {self.likelihood!r}")
+
     def refresh_every(self, lookback: int) -> int:
         """Days between fresh starts of the changepoint fit on windows of ``lookback`` days."""
         return max(1, round(self.refresh_fraction * lookback))
@@ -111,6 +119,8 @@ class CPDSettings:
         del fields["batch_windows"]
         if self.every == 1:
             del fields["every"]
+        if CPD_VERSION != 1:  # bump when the fit changes: old caches are not reused
+            fields["version"] = CPD_VERSION
         return fields
 
 
@@ -308,7 +318,9 @@ def _run_chains(
             keep = days + j < hi[live]
             rows = days[keep] + j
             nu[rows] = np.where(valid[rows], nu_d[keep], np.nan)
-            gamma[rows] = np.where(valid[rows], gamma_d[keep], np.nan)
+            # the same changepoint, j days further back in day t + j's window
+            held = np.clip(gamma_d[keep] - j / lookback, 0.0, 1.0)
+            gamma[rows] = np.where(valid[rows], held, np.nan)
     return nu, gamma
 
 
@@ -317,11 +329,12 @@ def _chunk_key(returns: pd.DataFrame, lo: int, hi: int, lookback: int) -> str:
     part = returns.iloc[max(0, lo - lookback + 1) : hi]
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(part.to_numpy(dtype=np.float64)).tobytes())
-    h.update(
-        np.asarray(
-            part.index.astype("int64") if isinstance(part.index, pd.DatetimeIndex) else part.index
-        ).tobytes()
-    )
+    if isinstance(
+        part.index, pd.DatetimeIndex
+    ):  # in the index's own unit: another unit is a miss, never a wrong hit
+        h.update(np.asarray(part.index.astype("int64")).tobytes())
+    else:  # by value: the bytes of an object array would be addresses
+        h.update(json.dumps([str(d) for d in part.index]).encode())
     h.update(json.dumps([str(c) for c in returns.columns]).encode())
     h.update(str(lo - max(0, lo - lookback + 1)).encode())
     return h.hexdigest()[:16]
@@ -378,6 +391,8 @@ def _run_lookback(
         done += len(group)
         if progress is not None:
             progress(done, len(spans))
+    if not todo and progress is not None:
+        progress(len(spans), len(spans))  # all read back: the bar still completes
     return nu, gamma
 
 
