@@ -2,15 +2,15 @@
 
 For each lookback (21 and 126 days) fits a synthetic panel of ``--assets``
 assets over ``--days`` scored days (the default settings: chunks of 63 days
-fitted side by side, warm-started day by day) on the CPU with 1 and 2 torch
-threads, and on CUDA when present; prints asset-days per second, the
+fitted side by side, warm-started day by day) on the CPU with ``--threads``
+torch threads, and on CUDA when present; prints asset-days per second, the
 projected time for the full history of the ETFs in ``--data-dir`` (every
 asset-day with a full window; the full history fits more chunks per batch,
 so it runs faster than this projection), and the time of one scipy fit per
 window (``reference_fit``, ``--ref-restarts`` random restarts) on
 ``--ref-windows`` windows. Never asserts times.
 
-    .venv/bin/python benchmarks/bench_cpd.py [--data-dir ../shared/data/etf] [--assets 48] [--days 252]
+    .venv/bin/python benchmarks/bench_cpd.py [--data-dir ../shared/data/etf] [--assets 48] [--days 126]
 """
 
 from __future__ import annotations
@@ -70,13 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", type=Path, default=Path("../shared/data/etf"))
     p.add_argument("--assets", type=int, default=48)
-    p.add_argument("--days", type=int, default=252)
+    p.add_argument("--days", type=int, default=126)
     p.add_argument("--ref-windows", type=int, default=2)
     p.add_argument("--ref-restarts", type=int, default=1)
     p.add_argument("--lookbacks", default="21,126")
+    p.add_argument("--threads", default="2", help="CPU thread counts to time, e.g. 1,2")
     a = p.parse_args(argv)
     print("command:", " ".join([".venv/bin/python", *sys.argv]))
-    devices = [("cpu", 1), ("cpu", 2)] + ([("cuda", 1)] if torch.cuda.is_available() else [])
+    devices = [("cpu", int(t)) for t in a.threads.split(",")]
+    devices += [("cuda", 1)] if torch.cuda.is_available() else []
     for lb in (int(x) for x in a.lookbacks.split(",")):
         n_full = full_history_windows(a.data_dir, lb) if a.data_dir.is_dir() else 0
         print(f"\nlookback {lb}: {a.assets} assets x {a.days} days; full ETF history = {n_full:,} asset-days")
