@@ -12,7 +12,7 @@ from deepmomentum.features import build_features
 CALLS: list[tuple[list[int], str]] = []
 
 
-def _fake_cpd(returns, lookbacks, cache_dir, device):
+def _fake_cpd(returns, lookbacks, cache_dir, device, progress=None, every=1):
     """Causal stand-ins: nu from a rolling |mean| / std, gamma constant; NaN before l returns."""
     CALLS.append((list(lookbacks), str(cache_dir)))
     out = {}
