@@ -159,7 +159,8 @@ class WaveNet(nn.Module):
         return out
 
 
-Builder = Callable[[int, tuple[int, ...], float, float], nn.Module]
+#: ``builder(n_inputs, hidden_sizes, dropout, l1)``; an attention network also takes ``n_heads=``.
+Builder = Callable[..., nn.Module]
 
 
 @dataclass(frozen=True)
