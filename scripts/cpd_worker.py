@@ -17,14 +17,11 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import torch
 
-from deepmomentum._io import atomic_write_bytes
 from deepmomentum.config import DataConfig, RunConfig
 from deepmomentum.features import CPDSettings, cpd_fingerprint, daily_returns, winsorise_prices
-from deepmomentum.features._cpd import _chunk_key, _run_chains, _valid_windows
+from deepmomentum.features._cpd import _fit_chunks, _plan_chunks
 from deepmomentum.run import load_market
 
 
@@ -40,30 +37,21 @@ def main() -> None:
     f = RunConfig().features
     prices = load_market(DataConfig(data_dir=args.data_dir)).tradable_prices
     returns = daily_returns(winsorise_prices(prices, f.winsorise_halflife, f.winsorise_n_std))
-    s = CPDSettings()
+    # one batch = --group chunks of every asset (batch_windows does not change the values)
+    s = CPDSettings(batch_windows=args.group * returns.shape[1])
     folder = args.cache / f"cpd-l{args.lookback}-{cpd_fingerprint(returns, args.lookback, s)}"
-    folder.mkdir(parents=True, exist_ok=True)
-    values = returns.to_numpy(dtype=np.float64)
-    valid = _valid_windows(values, args.lookback)
+    c = _plan_chunks(returns, args.lookback, s, folder)
+    size = c.spans[0][1] - c.spans[0][0]
     a, b = (int(x) for x in args.chunks.split(":"))
-    todo = []
-    for j in range(a, b):
-        lo, hi = j * s.chunk_days, min(len(values), (j + 1) * s.chunk_days)
-        if lo >= len(values):
-            break
-        path = folder / f"chunk_{lo:05d}_{_chunk_key(returns, lo, hi, args.lookback)}.parquet"
-        if not path.exists() and valid[lo:hi].any():
-            todo.append(((lo, hi), path))
+    todo = [t for t in c.todo if a <= t[0][0] // size < b]
     t0 = time.perf_counter()
-    for g in range(0, len(todo), args.group):
-        group = todo[g : g + args.group]
-        nu, gamma = _run_chains(
-            values, valid, [span for span, _ in group], args.lookback, s, torch.device("cpu")
+
+    def report(done: int, total: int) -> None:
+        print(
+            f"{done - (total - len(todo))}/{len(todo)} chunks, {time.perf_counter() - t0:.0f} s", flush=True
         )
-        for (lo, hi), path in group:
-            part = pd.DataFrame({"nu": nu[lo:hi].ravel(), "gamma": gamma[lo:hi].ravel()})
-            atomic_write_bytes(path, part.to_parquet(index=False) or b"")
-        print(f"{g + len(group)}/{len(todo)} chunks, {time.perf_counter() - t0:.0f} s", flush=True)
+
+    _fit_chunks(c, todo, args.lookback, s, torch.device("cpu"), report)
 
 
 if __name__ == "__main__":

@@ -145,9 +145,9 @@ def _cpd_features(
     from deepmomentum.features._cpd import CPDSettings, cpd_features
 
     out: dict[str, pd.DataFrame] = {}
+    settings = CPDSettings(every=every)
     for lb in lookbacks:  # one call per lookback so the progress callback knows which
         hook = None if progress is None else (lambda d, t, lb=lb: progress(lb, d, t))
-        settings = CPDSettings(every=every)
         out |= cpd_features(
             returns, (lb,), settings=settings, cache_dir=cache_dir, device=device, progress=hook
         )

@@ -195,8 +195,8 @@ def _fit_windows(
     device : torch.device
         Where to fit.
     refresh : bool
-        Also try a fresh mid-window start where a warm start exists (always
-        done where it does not).
+        Also try the fresh starts (location at the window's quarters) where a
+        warm start exists; they are always tried where it does not.
 
     Returns
     -------
@@ -214,13 +214,14 @@ def _fit_windows(
     # when cold or refreshing), and the warm start; the best NLML of each window wins (multimodal).
     fresh_m = th_m.cpu().numpy()
     owner, init, budget = [], [], []
+    use = ~has | refresh
+    fresh_budget = np.where(has, s.iters_refresh, s.iters_cold)[use]
     for frac in (0.25, 0.5, 0.75):
-        use = ~has | refresh
         logit = math.log(frac / (1 - frac))
         start = np.c_[fresh_m[:, :2], fresh_m[:, :2], fresh_m[:, 2], np.full(b, logit), np.zeros(b)]
         owner.append(np.nonzero(use)[0])
         init.append(start[use])
-        budget.append(np.where(has, s.iters_refresh, s.iters_cold)[use])
+        budget.append(fresh_budget)
     owner.append(np.nonzero(has)[0])
     init.append(warm_c[has])
     budget.append(np.full(int(has.sum()), s.iters_warm))
@@ -329,15 +330,84 @@ def _chunk_key(returns: pd.DataFrame, lo: int, hi: int, lookback: int) -> str:
     part = returns.iloc[max(0, lo - lookback + 1) : hi]
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(part.to_numpy(dtype=np.float64)).tobytes())
-    if isinstance(
-        part.index, pd.DatetimeIndex
-    ):  # in the index's own unit: another unit is a miss, never a wrong hit
+    # Dates in the index's own unit: another unit is a cache miss, never a wrong hit.
+    if isinstance(part.index, pd.DatetimeIndex):
         h.update(np.asarray(part.index.astype("int64")).tobytes())
     else:  # by value: the bytes of an object array would be addresses
         h.update(json.dumps([str(d) for d in part.index]).encode())
     h.update(json.dumps([str(c) for c in returns.columns]).encode())
     h.update(str(lo - max(0, lo - lookback + 1)).encode())
     return h.hexdigest()[:16]
+
+
+@dataclasses.dataclass
+class _Chunks:
+    """One lookback's chunks: their rows, the values read back from the cache, and what is left to fit."""
+
+    values: np.ndarray  # (T, N) returns
+    valid: np.ndarray  # (T, N) bool, a full window ends here
+    spans: list[tuple[int, int]]  # [lo, hi) rows of each chunk
+    nu: np.ndarray  # (T, N), NaN where not yet fitted
+    gamma: np.ndarray  # (T, N)
+    todo: list[tuple[tuple[int, int], Path | None]]  # (span, cache file) of each chunk to fit
+
+
+def _plan_chunks(returns: pd.DataFrame, lookback: int, s: CPDSettings, folder: Path | None) -> _Chunks:
+    """Cut the rows into chunks anchored at the first date and read back the cached ones.
+
+    Chunks of ``chunk_days`` rows are independent (each starts cold), so a
+    chunk's values depend only on the returns it reads; its file is named
+    after their hash. Appending new days therefore reuses every finished
+    chunk, and an interrupted computation resumes from the chunks written.
+    """
+    values = returns.to_numpy(dtype=np.float64)
+    n_days, n_assets = values.shape
+    size = -(-s.chunk_days // s.every) * s.every  # whole strides: a chunk's first row is fitted
+    spans = [(lo, min(n_days, lo + size)) for lo in range(0, n_days, size)]
+    c = _Chunks(values, _valid_windows(values, lookback), spans, np.full(values.shape, np.nan),
+                np.full(values.shape, np.nan), [])  # fmt: skip
+    for lo, hi in spans:
+        path = None
+        if folder is not None:
+            path = folder / f"chunk_{lo:05d}_{_chunk_key(returns, lo, hi, lookback)}.parquet"
+        if path is not None and path.exists():
+            part = pd.read_parquet(path)
+            c.nu[lo:hi] = part["nu"].to_numpy().reshape(hi - lo, n_assets)
+            c.gamma[lo:hi] = part["gamma"].to_numpy().reshape(hi - lo, n_assets)
+        elif c.valid[lo:hi].any():
+            c.todo.append(((lo, hi), path))
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    return c
+
+
+def _fit_chunks(
+    c: _Chunks,
+    todo: Sequence[tuple[tuple[int, int], Path | None]],
+    lookback: int,
+    s: CPDSettings,
+    dev: torch.device,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Fit the chunks of ``todo`` side by side, ``batch_windows`` at a time; fill ``c`` and write each file.
+
+    ``progress(done, n_chunks)`` counts the chunks read back as done.
+    """
+    per_group = max(1, s.batch_windows // max(1, c.values.shape[1]))
+    done = len(c.spans) - len(todo)
+    for g0 in range(0, len(todo), per_group):
+        group = todo[g0 : g0 + per_group]
+        g_nu, g_gamma = _run_chains(c.values, c.valid, [span for span, _ in group], lookback, s, dev)
+        for (lo, hi), path in group:
+            c.nu[lo:hi], c.gamma[lo:hi] = g_nu[lo:hi], g_gamma[lo:hi]
+            if path is not None:
+                part = pd.DataFrame({"nu": c.nu[lo:hi].ravel(), "gamma": c.gamma[lo:hi].ravel()})
+                atomic_write_bytes(path, part.to_parquet(index=False) or b"")
+        done += len(group)
+        if progress is not None:
+            progress(done, len(c.spans))
+    if not todo and progress is not None:
+        progress(len(c.spans), len(c.spans))  # all read back: the bar still completes
 
 
 def _run_lookback(
@@ -348,52 +418,10 @@ def _run_lookback(
     folder: Path | None,
     progress: Callable[[int, int], None] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Nu and gamma (T, N) for one lookback, chunk by chunk, reading finished chunks from ``folder``.
-
-    Chunks of ``chunk_days`` rows, anchored at the first date, are independent
-    (each starts cold), so a chunk's values depend only on the returns it
-    reads; its file is named after their hash. Appending new days therefore
-    reuses every finished chunk, and an interrupted computation resumes
-    from the chunks already written.
-    """
-    values = returns.to_numpy(dtype=np.float64)
-    n_days, n_assets = values.shape
-    size = -(-s.chunk_days // s.every) * s.every  # whole strides: a chunk's first row is fitted
-    spans = [(lo, min(n_days, lo + size)) for lo in range(0, n_days, size)]
-    valid = _valid_windows(values, lookback)
-    nu = np.full((n_days, n_assets), np.nan)
-    gamma = np.full((n_days, n_assets), np.nan)
-    todo: list[tuple[tuple[int, int], Path | None]] = []
-    for lo, hi in spans:
-        path = (
-            None
-            if folder is None
-            else folder / f"chunk_{lo:05d}_{_chunk_key(returns, lo, hi, lookback)}.parquet"
-        )
-        if path is not None and path.exists():
-            part = pd.read_parquet(path)
-            nu[lo:hi] = part["nu"].to_numpy().reshape(hi - lo, n_assets)
-            gamma[lo:hi] = part["gamma"].to_numpy().reshape(hi - lo, n_assets)
-        elif valid[lo:hi].any():
-            todo.append(((lo, hi), path))
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-    per_group = max(1, s.batch_windows // max(1, n_assets))
-    done = len(spans) - len(todo)
-    for g0 in range(0, len(todo), per_group):
-        group = todo[g0 : g0 + per_group]
-        g_nu, g_gamma = _run_chains(values, valid, [span for span, _ in group], lookback, s, dev)
-        for (lo, hi), path in group:
-            nu[lo:hi], gamma[lo:hi] = g_nu[lo:hi], g_gamma[lo:hi]
-            if path is not None:
-                part = pd.DataFrame({"nu": nu[lo:hi].ravel(), "gamma": gamma[lo:hi].ravel()})
-                atomic_write_bytes(path, part.to_parquet(index=False) or b"")
-        done += len(group)
-        if progress is not None:
-            progress(done, len(spans))
-    if not todo and progress is not None:
-        progress(len(spans), len(spans))  # all read back: the bar still completes
-    return nu, gamma
+    """Nu and gamma (T, N) for one lookback: cached chunks read back from ``folder``, the others fitted."""
+    c = _plan_chunks(returns, lookback, s, folder)
+    _fit_chunks(c, c.todo, lookback, s, dev, progress)
+    return c.nu, c.gamma
 
 
 def _device(device: str | torch.device) -> torch.device:
