@@ -208,6 +208,21 @@ class ModelVariant(Strict):
     ensemble_members: bool = Field(
         False, description="Also backtest each ensemble member as its own variant <name>_m<k>."
     )
+    asset_embedding: bool = Field(
+        False,
+        description="tft only: static enrichment from a learned per-asset embedding (the paper's design); "
+        "false: one learned static vector shared by all assets.",
+    )
+
+    @model_validator(mode="after")
+    def _embedding_needs_tft(self) -> ModelVariant:
+        # the networks that embed assets (models.NETWORKS, embeds_assets); config stays torch-free
+        if self.asset_embedding and self.model != "tft":
+            raise ValueError(
+                f'models {self.name!r}: asset_embedding needs model = "tft", not {self.model!r}; '
+                "remove asset_embedding or change the model"
+            )
+        return self
 
     @property
     def n_lags(self) -> int:

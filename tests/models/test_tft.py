@@ -110,6 +110,38 @@ def test_asset_embedding_conditions_the_output() -> None:
         _net()(x, torch.tensor([0, 1, 2]))
 
 
+def test_an_untrained_asset_gets_the_mean_of_the_trained_embeddings() -> None:
+    net = _net(n_assets=3).eval()
+    net.mark_seen(torch.tensor([0, 1, 1]))
+    assert net.asset_seen is not None and net.asset_seen.tolist() == [True, True, False]
+    static = net._static(3, torch.tensor([0, 1, 2]))
+    assert net.asset_embedding is not None
+    weight = net.asset_embedding.weight
+    torch.testing.assert_close(static[:2], weight[:2], rtol=0, atol=0)
+    torch.testing.assert_close(static[2], weight[:2].mean(dim=0))
+    # what was trained travels with the weights
+    copy = _net(n_assets=3, seed=7).eval()
+    copy.load_state_dict(net.state_dict())
+    x, asset = _x(), torch.tensor([0, 1, 2])
+    torch.testing.assert_close(copy(x, asset), net(x, asset), rtol=0, atol=0)
+
+
+def test_weights_without_an_embedding_keep_their_keys() -> None:
+    """Models saved before the embedding existed load unchanged: no new buffer without one."""
+    assert not any("asset" in k for k in _net().state_dict())
+    assert {"asset_embedding.weight", "asset_seen"} <= set(_net(n_assets=2).state_dict())
+
+
+def test_only_the_tft_embeds_assets() -> None:
+    from deepmomentum.exceptions import ConfigError
+
+    assert isinstance(build_network("tft", N_INPUTS, hidden_size=4, n_assets=5), TFTNet)
+    with pytest.raises(ConfigError, match="no asset embedding; only tft"):
+        build_network("lstm", N_INPUTS, hidden_size=4, n_assets=5)
+    with pytest.raises(ValueError, match='asset_embedding needs model = "tft"'):
+        ModelVariant(name="x", model="lstm", asset_embedding=True)
+
+
 def test_grn_requires_its_context() -> None:
     grn = GatedResidualNetwork(4, 4, 2, context=True)
     with pytest.raises(ValueError, match="context"):
@@ -129,7 +161,8 @@ def test_deterministic_with_a_seed() -> None:
     assert not torch.allclose(a.eval()(_x()), c.eval()(_x()))
 
 
-def test_walk_forward_on_synthetic_data(tmp_path: Path) -> None:
+@pytest.mark.parametrize("embedding", [False, True])
+def test_walk_forward_on_synthetic_data(tmp_path: Path, embedding: bool) -> None:
     from deepmomentum.data import make_synthetic_market
     from deepmomentum.features import build_features
     from deepmomentum.training import SerialExecutor, build_panel, walk_forward
@@ -147,7 +180,7 @@ def test_walk_forward_on_synthetic_data(tmp_path: Path) -> None:
         device="cpu",
         search=SearchSpace(dropout=[0.1], hidden_size=[4], batch_size=[64], lr=[1e-2], max_grad_norm=[1.0]),
     )
-    variant = ModelVariant(name="mt", model="tft", loss="sharpe")
+    variant = ModelVariant(name="mt", model="tft", loss="sharpe", asset_embedding=embedding)
     panel = build_panel(build_features(prices), lags=variant.n_lags)
     res = walk_forward(variant, panel, training, tmp_path, seed=0, executor=SerialExecutor(), max_windows=1)
     assert res.trained == 1 and len(res.windows) == 1
@@ -156,6 +189,13 @@ def test_walk_forward_on_synthetic_data(tmp_path: Path) -> None:
     assert oos.abs().max().max() <= 1.0 and oos.abs().max().max() > 0
     assert res.positions.loc[:"2002"].isna().all().all()
     assert (tmp_path / "models" / "mt" / "window-00" / "best.pt").is_file()
+    (model,) = (tmp_path / "models" / "mt" / "window-00").glob("trial-*/model.pt")
+    state = torch.load(model, weights_only=True)
+    if embedding:  # one row per asset of the panel, each one trained
+        assert state["asset_embedding.weight"].shape == (panel.x.shape[1], 4)
+        assert bool(state["asset_seen"].all())
+    else:
+        assert "static_vector" in state and "asset_seen" not in state
 
 
 def test_heads_are_a_search_dimension_of_the_tft_only() -> None:

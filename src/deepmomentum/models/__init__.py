@@ -11,6 +11,7 @@ from deepmomentum.models._networks import (
     NetworkSpec,
     WaveNet,
     build_network,
+    embedded_assets,
     network_spec,
 )
 from deepmomentum.models._tft import TFTNet
@@ -29,5 +30,6 @@ __all__ = [
     "TrendNet",
     "WaveNet",
     "build_network",
+    "embedded_assets",
     "network_spec",
 ]

@@ -38,6 +38,7 @@ __all__ = [
     "NetworkSpec",
     "WaveNet",
     "build_network",
+    "embedded_assets",
     "network_spec",
 ]
 
@@ -159,7 +160,8 @@ class WaveNet(nn.Module):
         return out
 
 
-#: ``builder(n_inputs, hidden_sizes, dropout, l1)``; an attention network also takes ``n_heads=``.
+#: ``builder(n_inputs, hidden_sizes, dropout, l1)``; an attention network also takes
+#: ``n_heads=``, and one that embeds assets ``n_assets=``.
 Builder = Callable[..., nn.Module]
 
 
@@ -181,6 +183,9 @@ class NetworkSpec:
         Takes several hidden sizes (one per stacked layer); else exactly one.
     attention : bool
         Has attention heads: the builder takes ``n_heads``.
+    embeds_assets : bool
+        Can learn a per-asset embedding: the builder takes ``n_assets`` and
+        ``forward(x, asset)`` then needs the asset index of each sequence.
     """
 
     name: str
@@ -189,6 +194,7 @@ class NetworkSpec:
     heads: tuple[str, ...] = ("z",)
     stacked: bool = False
     attention: bool = False
+    embeds_assets: bool = False
 
 
 def _lstm(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
@@ -212,8 +218,10 @@ def _wavenet(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Mo
 TFT_HEADS = 4
 
 
-def _tft(n: int, sizes: tuple[int, ...], dropout: float, l1: float, n_heads: int = TFT_HEADS) -> nn.Module:
-    return TFTNet(n, sizes[0], dropout, n_heads=n_heads)
+def _tft(
+    n: int, sizes: tuple[int, ...], dropout: float, l1: float, n_heads: int = TFT_HEADS, n_assets: int = 0
+) -> nn.Module:
+    return TFTNet(n, sizes[0], dropout, n_heads=n_heads, n_assets=n_assets)
 
 
 def _trend(n: int, sizes: tuple[int, ...], dropout: float, l1: float) -> nn.Module:
@@ -228,7 +236,7 @@ NETWORKS: dict[str, NetworkSpec] = {
         NetworkSpec("linear", _linear, "sequence"),
         NetworkSpec("mlp", _mlp, "sequence"),
         NetworkSpec("wavenet", _wavenet, "sequence"),
-        NetworkSpec("tft", _tft, "sequence", attention=True),
+        NetworkSpec("tft", _tft, "sequence", attention=True, embeds_assets=True),
         NetworkSpec("trend", _trend, "window", heads=("logit", "magnitude"), stacked=True),
     )
 }
@@ -258,6 +266,7 @@ def build_network(
     *,
     hidden_sizes: Sequence[int] | None = None,
     n_heads: int | None = None,
+    n_assets: int = 0,
 ) -> nn.Module:
     """Build a registered network by name.
 
@@ -276,6 +285,8 @@ def build_network(
         One size per stacked layer, for a stacked network (``trend``).
     n_heads : int, optional
         Attention heads of a network with attention (``tft``); ignored by the others.
+    n_assets : int, default 0
+        Assets of a learned per-asset embedding (``tft`` only); 0 for none.
 
     Returns
     -------
@@ -287,6 +298,20 @@ def build_network(
         from deepmomentum.exceptions import ConfigError
 
         raise ConfigError(f"model {model!r} has one hidden layer; give hidden_size, not {len(sizes)} sizes")
+    extra: dict[str, int] = {}
     if spec.attention and n_heads is not None:
-        return spec.builder(n_inputs, sizes, dropout, l1, n_heads=int(n_heads))
-    return spec.builder(n_inputs, sizes, dropout, l1)
+        extra["n_heads"] = int(n_heads)
+    if n_assets:
+        if not spec.embeds_assets:
+            from deepmomentum.exceptions import ConfigError
+
+            embedders = ", ".join(k for k, v in NETWORKS.items() if v.embeds_assets)
+            raise ConfigError(f"model {model!r} has no asset embedding; only {embedders} do")
+        extra["n_assets"] = int(n_assets)
+    return spec.builder(n_inputs, sizes, dropout, l1, **extra)
+
+
+def embedded_assets(state_dict: dict[str, torch.Tensor]) -> int:
+    """Assets of the per-asset embedding in saved weights; 0 when they have none."""
+    weight = state_dict.get("asset_embedding.weight")
+    return 0 if weight is None else int(weight.shape[0])

@@ -7,6 +7,8 @@ Giegerich, Roberts & Zohren (2022), "Trading with the Momentum Transformer":
 1. static covariate encoders: four context vectors (variable selection ``c_s``,
    enrichment ``c_e``, LSTM initial state ``c_h``, ``c_c``) from a learned
    asset embedding, or from one learned static vector when no asset is given;
+   an asset the network was not trained on (one listed after the training
+   span) gets the mean embedding of the trained ones;
 2. a variable selection network: one gated residual network (GRN) per input
    variable, softmax weights over the variables conditioned on ``c_s``;
 3. an LSTM encoder started from ``(c_h, c_c)``, gated skip (GLU), layer norm;
@@ -205,7 +207,8 @@ class TFTNet(nn.Module):
         Attention heads (the paper searches {1, 4}).
     n_assets : int, default 0
         Assets of a learned static embedding; ``forward`` then needs ``asset``.
-        0: one learned static vector shared by every sample.
+        0: one learned static vector shared by every sample. Call
+        :meth:`mark_seen` with the training assets before training.
     record_weights : bool, default True
         Keep the last forward pass's weights in ``last_weights_``.
 
@@ -218,6 +221,8 @@ class TFTNet(nn.Module):
         attention weights of each head (their mean over heads is the TFT's
         interpretable attention).
     """
+
+    asset_seen: torch.Tensor | None
 
     def __init__(
         self,
@@ -234,6 +239,8 @@ class TFTNet(nn.Module):
         self.record_weights = record_weights
         if n_assets > 0:
             self.asset_embedding: nn.Embedding | None = nn.Embedding(n_assets, h)
+            # the scale of the shared static vector, not nn.Embedding's N(0, 1)
+            nn.init.normal_(self.asset_embedding.weight, std=1 / math.sqrt(h))
             self.static_vector: nn.Parameter | None = None
         else:
             self.asset_embedding = None
@@ -250,6 +257,21 @@ class TFTNet(nn.Module):
         self.output_gate = GateAddNorm(h, h, 0.0)
         self.head = nn.Linear(h, 1)
         self.last_weights_: dict[str, torch.Tensor] = {}
+        # saved with the weights: which embedding rows were trained (None: not saved)
+        seen = torch.zeros(n_assets, dtype=torch.bool) if n_assets > 0 else None
+        self.register_buffer("asset_seen", seen)
+
+    def mark_seen(self, asset: torch.Tensor) -> None:
+        """Record the assets the network is trained on (their embedding rows are learned).
+
+        Parameters
+        ----------
+        asset : torch.Tensor of shape (n,), dtype long
+            Asset indices in the training data.
+        """
+        if self.asset_seen is None:
+            raise ValueError("this network has no asset embedding (n_assets = 0)")
+        self.asset_seen[asset.to(self.asset_seen.device)] = True
 
     def _static(self, batch: int, asset: torch.Tensor | None) -> torch.Tensor:
         """The static covariate of every sample, shape (batch, hidden)."""
@@ -257,7 +279,13 @@ class TFTNet(nn.Module):
             if asset is None:
                 raise ValueError(f"this network embeds {self.n_assets} assets: pass asset, shape (batch,)")
             out: torch.Tensor = self.asset_embedding(asset)
-            return out
+            seen = self.asset_seen
+            assert seen is not None
+            if bool(seen.all()) or not bool(seen.any()):
+                return out
+            # an untrained row is noise: use the mean of the trained rows instead
+            mean = self.asset_embedding.weight[seen].mean(dim=0)
+            return torch.where(seen[asset].unsqueeze(-1), out, mean)
         if asset is not None:
             raise ValueError("this network has no asset embedding (n_assets = 0): call it without asset")
         assert self.static_vector is not None

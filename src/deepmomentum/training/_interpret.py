@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from deepmomentum._io import atomic_write_text
-from deepmomentum.models import build_network
+from deepmomentum.models import build_network, embedded_assets
 from deepmomentum.training._dataset import PanelArrays, SequenceBatch, inference_sequences
 
 __all__ = ["ATTENTION_FILE", "VARIABLE_FILE", "member_weights", "write_interpretation"]
@@ -67,7 +67,10 @@ def member_weights(
     """
     n_in = batch.x.shape[-1]
     hidden, dropout, l1 = int(params["hidden_size"]), float(params["dropout"]), float(params["l1"])
-    net = build_network(model_name, n_in, hidden, dropout, l1, n_heads=int(params.get("n_heads", 4)))
+    n_assets = embedded_assets(state_dict)
+    net = build_network(
+        model_name, n_in, hidden, dropout, l1, n_heads=int(params.get("n_heads", 4)), n_assets=n_assets
+    )
     net.load_state_dict(state_dict)
     net.eval()
     var_sum = np.zeros((n_days, n_in))
@@ -75,7 +78,8 @@ def member_weights(
     lag_sum = np.zeros(batch.x.shape[1])
     with torch.no_grad():
         for i in range(0, len(batch), chunk):
-            net(torch.from_numpy(batch.x[i : i + chunk]))
+            x = torch.from_numpy(batch.x[i : i + chunk])
+            net(x, torch.from_numpy(batch.asset[i : i + chunk])) if n_assets else net(x)
             rec: dict[str, torch.Tensor] = getattr(net, "last_weights_")  # noqa: B009
             mask = batch.mask[i : i + chunk]
             var = rec["variables"].float().numpy()

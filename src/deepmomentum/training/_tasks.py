@@ -48,7 +48,8 @@ class TrainTask:
     ``fold`` is None with ``validation = "last"``; else the validation block
     this task holds out (:mod:`deepmomentum.training._validation`).
     ``pruning`` is None unless ``training.pruner`` is set
-    (:mod:`deepmomentum.training._pruning`).
+    (:mod:`deepmomentum.training._pruning`). ``asset_embedding`` gives the
+    network a learned embedding of the panel's assets (``tft`` only).
     """
 
     variant: str
@@ -64,6 +65,7 @@ class TrainTask:
     run_dir: str
     fold: Fold | None = None
     pruning: Pruning | None = None
+    asset_embedding: bool = False
 
     @property
     def folder(self) -> Path:
@@ -184,6 +186,7 @@ def run_task(
         res = train_network(
             task.model, task.params, task.loss, train, val, task.seed, task.device, task.precision, on_epoch,
             prune=None if task.pruning is None else stopper(task.pruning),
+            n_assets=panel.x.shape[1] if task.asset_embedding else 0,
         )  # fmt: skip
         test = inference_sequences(panel, w.test_lo, w.test_hi, task.seq_len)
         pos_seq = predict(task.model, task.params, task.loss, res.state_dict, test, task.device)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepmomentum.models import build_network
+from deepmomentum.models import build_network, embedded_assets
 from deepmomentum.training._dataset import SequenceBatch
 from deepmomentum.training._losses import LossSpec
 
@@ -137,14 +137,35 @@ def optimiser_step(
     scaler.update()
 
 
-def _tensors(batch: SequenceBatch, device: torch.device) -> dict[str, torch.Tensor]:
-    return {
+def _tensors(batch: SequenceBatch, device: torch.device, embeds: bool = False) -> dict[str, torch.Tensor]:
+    """``batch``'s arrays on ``device``; with ``embeds``, also its asset indices (``"asset"``)."""
+    out = {
         "x": torch.from_numpy(batch.x).to(device),
         "scale": torch.from_numpy(batch.scale).to(device),
         "r_next": torch.from_numpy(batch.r_next).to(device),
         "norm_ret": torch.from_numpy(batch.norm_ret).to(device),
         "mask": torch.from_numpy(batch.mask).to(device),
     }
+    if embeds:
+        out["asset"] = torch.from_numpy(batch.asset).to(device)
+    return out
+
+
+def _forward(
+    net: torch.nn.Module, t: dict[str, torch.Tensor], idx: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The network's raw outputs for the rows ``idx`` of ``t`` (all rows if None).
+
+    A network with an asset embedding gets the asset of each sequence too
+    (``t`` then has ``"asset"``, see :func:`_tensors`).
+    """
+    x = t["x"] if idx is None else t["x"][idx]
+    if "asset" not in t:
+        out: torch.Tensor = net(x)
+        return out
+    asset = t["asset"] if idx is None else t["asset"][idx]
+    out = net(x, asset)
+    return out
 
 
 def _batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
@@ -183,7 +204,7 @@ def _train_epoch(
         if not bool(mask.any()):
             continue
         with _autocast(dev, precision):
-            z = net(tr["x"][idx]).float()
+            z = _forward(net, tr, idx).float()
         value = loss(z, tr["scale"][idx], tr["r_next"][idx], tr["norm_ret"][idx], mask, train.max_weight)
         if penalty is not None:
             value = value + penalty()
@@ -204,6 +225,7 @@ def train_network(
     precision: str = "fp32",
     on_epoch: Callable[[int, float, float], None] | None = None,
     prune: Callable[[int, float], bool] | None = None,
+    n_assets: int = 0,
 ) -> TrainResult:
     """Train a network, stopping early on validation Sharpe and keeping the best weights.
 
@@ -225,16 +247,23 @@ def train_network(
     prune : callable, optional
         Called with (epoch, val_sharpe) after each epoch, once the best weights
         are updated; True stops training (:mod:`deepmomentum.training._pruning`).
+    n_assets : int, default 0
+        Assets of the panel, for a network with a learned asset embedding
+        (``tft``); 0 for none. ``train.asset`` and ``val.asset`` index them.
     """
     gen = seed_everything(seed)
     dev = resolve_device(device)
     net = build_network(
-        model_name, train.x.shape[-1], params.hidden_size, params.dropout, params.l1, n_heads=params.n_heads
-    ).to(dev)
+        model_name, train.x.shape[-1], params.hidden_size, params.dropout, params.l1,
+        n_heads=params.n_heads, n_assets=n_assets,
+    ).to(dev)  # fmt: skip
+    embeds = n_assets > 0
+    if embeds:
+        net.mark_seen(torch.from_numpy(np.unique(train.asset)))  # type: ignore[operator]
     opt = torch.optim.Adam(net.parameters(), lr=params.lr)
     scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda" and precision == "fp16")
-    tr = _tensors(train, dev)
-    va = _tensors(val, dev)
+    tr = _tensors(train, dev, embeds)
+    va = _tensors(val, dev, embeds)
     best_state = _snapshot(net)
     best_sharpe, best_epoch, stale = -np.inf, -1, 0
     history: list[dict[str, float]] = []
@@ -244,7 +273,7 @@ def train_network(
         train_loss = _train_epoch(net, opt, scaler, loss, train, tr, params, gen, dev, precision)
         net.eval()
         with torch.no_grad(), _autocast(dev, precision):
-            z_val = net(va["x"]).float()
+            z_val = _forward(net, va).float()
         sharpe = loss.validation_sharpe(z_val, va["scale"], va["r_next"], va["mask"], val.max_weight)
         epochs_run = epoch + 1
         history.append({"epoch": epoch, "train_loss": train_loss, "val_sharpe": sharpe})
@@ -281,16 +310,22 @@ def predict(
     device: str = "cpu",
     chunk: int = 4096,
 ) -> np.ndarray:
-    """Positions for every entry of ``batch``, shape (n_seq, seq_len), NaN where masked."""
+    """Positions for every entry of ``batch``, shape (n_seq, seq_len), NaN where masked.
+
+    A network saved with an asset embedding gets ``batch.asset`` too.
+    """
     dev = resolve_device(device)
+    n_assets = embedded_assets(state_dict)
     net = build_network(
-        model_name, batch.x.shape[-1], params.hidden_size, params.dropout, params.l1, n_heads=params.n_heads
-    )
+        model_name, batch.x.shape[-1], params.hidden_size, params.dropout, params.l1,
+        n_heads=params.n_heads, n_assets=n_assets,
+    )  # fmt: skip
     net.load_state_dict(state_dict)
     net.to(dev).eval()
+    t = _tensors(batch, dev, n_assets > 0)
     out = np.empty(batch.mask.shape, dtype=np.float32)
     with torch.no_grad():
         for i in range(0, len(batch), chunk):
-            z = net(torch.from_numpy(batch.x[i : i + chunk]).to(dev)).float()
+            z = _forward(net, t, torch.arange(i, min(i + chunk, len(batch)), device=dev)).float()
             out[i : i + chunk] = loss.position(z).cpu().numpy()
     return np.where(batch.mask, out, np.nan)

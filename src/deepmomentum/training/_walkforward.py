@@ -258,6 +258,7 @@ class _Search:
             precision=training.precision,
             run_dir=str(self.run_dir),
             fold=fold,
+            asset_embedding=self.variant.asset_embedding,
         )
         # pruning reference: the same fold's tasks of the lower slots (those finished by now)
         seeds = range(training.seeds_per_trial)
