@@ -281,11 +281,13 @@ class TFTNet(nn.Module):
             out: torch.Tensor = self.asset_embedding(asset)
             seen = self.asset_seen
             assert seen is not None
-            if bool(seen.all()) or not bool(seen.any()):
-                return out
-            # an untrained row is noise: use the mean of the trained rows instead
-            mean = self.asset_embedding.weight[seen].mean(dim=0)
-            return torch.where(seen[asset].unsqueeze(-1), out, mean)
+            # an untrained row is noise: use the mean of the trained rows instead (all rows
+            # when none is marked); tensor ops only, so no device sync per step
+            weight = self.asset_embedding.weight
+            share = seen.to(weight.dtype).unsqueeze(-1)
+            mean = (weight * share).sum(dim=0) / share.sum().clamp(min=1.0)
+            own = seen[asset] | ~seen.any()
+            return torch.where(own.unsqueeze(-1), out, mean)
         if asset is not None:
             raise ValueError("this network has no asset embedding (n_assets = 0): call it without asset")
         assert self.static_vector is not None

@@ -322,10 +322,12 @@ def predict(
     )  # fmt: skip
     net.load_state_dict(state_dict)
     net.to(dev).eval()
-    t = _tensors(batch, dev, n_assets > 0)
     out = np.empty(batch.mask.shape, dtype=np.float32)
     with torch.no_grad():
-        for i in range(0, len(batch), chunk):
-            z = _forward(net, t, torch.arange(i, min(i + chunk, len(batch)), device=dev)).float()
+        for i in range(0, len(batch), chunk):  # one chunk on the device at a time
+            t = {"x": torch.from_numpy(batch.x[i : i + chunk]).to(dev)}
+            if n_assets:
+                t["asset"] = torch.from_numpy(batch.asset[i : i + chunk]).to(dev)
+            z = _forward(net, t).float()
             out[i : i + chunk] = loss.position(z).cpu().numpy()
     return np.where(batch.mask, out, np.nan)
