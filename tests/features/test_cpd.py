@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -120,31 +121,22 @@ def test_cache_resumes_from_finished_chunks(tmp_path: Path) -> None:
         if done == 2:
             raise KeyboardInterrupt
 
+    def cached(progress: Callable[[int, int], None]) -> dict[str, pd.DataFrame]:
+        return cpd_features(
+            prices, (8,), settings=one_per_batch, threads=1, cache_dir=tmp_path, progress=progress
+        )
+
     with pytest.raises(KeyboardInterrupt):
-        cpd_features(prices, (8,), settings=one_per_batch, threads=1, cache_dir=tmp_path, progress=interrupt)
+        cached(interrupt)
     (folder,) = tmp_path.iterdir()
     assert len(list(folder.glob("chunk_*.parquet"))) == 2
     calls: list[int] = []
-    resumed = cpd_features(
-        prices,
-        (8,),
-        settings=one_per_batch,
-        threads=1,
-        cache_dir=tmp_path,
-        progress=lambda d, t: calls.append(d),
-    )
+    resumed = cached(lambda d, t: calls.append(d))
     assert calls == [3, 4, 5]  # chunks 1-2 were read back, not refitted
     for name, frame in plain.items():
         np.testing.assert_array_equal(resumed[name].to_numpy(), frame.to_numpy())
     calls.clear()
-    again = cpd_features(
-        prices,
-        (8,),
-        settings=one_per_batch,
-        threads=1,
-        cache_dir=tmp_path,
-        progress=lambda d, t: calls.append(d),
-    )
+    again = cached(lambda d, t: calls.append(d))
     assert calls == [5] and again["cpd_gamma_8"].equals(plain["cpd_gamma_8"])  # all read back, bar complete
 
 

@@ -18,14 +18,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from deepmomentum._io import atomic_write_text
-from deepmomentum.models import build_network, embedded_assets
 from deepmomentum.training._dataset import PanelArrays, SequenceBatch, inference_sequences
+from deepmomentum.training._trainer import TrainParams, forward_rows, load_network
 
 __all__ = ["ATTENTION_FILE", "VARIABLE_FILE", "member_weights", "write_interpretation"]
 
@@ -45,7 +46,7 @@ def _accumulate_attention(attn: np.ndarray, mask: np.ndarray, lag_sum: np.ndarra
 
 def member_weights(
     model_name: str,
-    params: dict[str, float],
+    params: dict[str, Any],
     state_dict: dict[str, torch.Tensor],
     batch: SequenceBatch,
     day_lo: int,
@@ -66,20 +67,14 @@ def member_weights(
         Test queries summed in ``lag_sum``.
     """
     n_in = batch.x.shape[-1]
-    hidden, dropout, l1 = int(params["hidden_size"]), float(params["dropout"]), float(params["l1"])
-    n_assets = embedded_assets(state_dict)
-    net = build_network(
-        model_name, n_in, hidden, dropout, l1, n_heads=int(params.get("n_heads", 4)), n_assets=n_assets
-    )
-    net.load_state_dict(state_dict)
-    net.eval()
+    # result.json's params are TrainParams.to_dict(); keys added later take their defaults
+    net = load_network(model_name, n_in, TrainParams(**params), state_dict)
     var_sum = np.zeros((n_days, n_in))
     var_count = np.zeros(n_days)
     lag_sum = np.zeros(batch.x.shape[1])
     with torch.no_grad():
         for i in range(0, len(batch), chunk):
-            x = torch.from_numpy(batch.x[i : i + chunk])
-            net(x, torch.from_numpy(batch.asset[i : i + chunk])) if n_assets else net(x)
+            forward_rows(net, batch, i, i + chunk, torch.device("cpu"))
             rec: dict[str, torch.Tensor] = getattr(net, "last_weights_")  # noqa: B009
             mask = batch.mask[i : i + chunk]
             var = rec["variables"].float().numpy()

@@ -16,7 +16,16 @@ from deepmomentum.models import build_network, embedded_assets
 from deepmomentum.training._dataset import SequenceBatch
 from deepmomentum.training._losses import LossSpec
 
-__all__ = ["TrainParams", "TrainResult", "predict", "resolve_device", "seed_everything", "train_network"]
+__all__ = [
+    "TrainParams",
+    "TrainResult",
+    "forward_rows",
+    "load_network",
+    "predict",
+    "resolve_device",
+    "seed_everything",
+    "train_network",
+]
 
 log = logging.getLogger("deepmomentum.training")
 
@@ -168,6 +177,39 @@ def _forward(
     return out
 
 
+def _build(model_name: str, n_inputs: int, params: TrainParams, n_assets: int = 0) -> torch.nn.Module:
+    """The network of a trial, untrained (``n_assets > 0``: with an asset embedding)."""
+    return build_network(
+        model_name, n_inputs, params.hidden_size, params.dropout, params.l1,
+        n_heads=params.n_heads, n_assets=n_assets,
+    )  # fmt: skip
+
+
+def load_network(
+    model_name: str, n_inputs: int, params: TrainParams, state_dict: dict[str, torch.Tensor]
+) -> torch.nn.Module:
+    """A trained network from its saved weights, in eval mode on the CPU.
+
+    Weights saved with an asset embedding give a network with one (as many assets as saved).
+    """
+    net = _build(model_name, n_inputs, params, embedded_assets(state_dict))
+    net.load_state_dict(state_dict)
+    return net.eval()
+
+
+def forward_rows(
+    net: torch.nn.Module, batch: SequenceBatch, lo: int, hi: int, device: torch.device
+) -> torch.Tensor:
+    """Raw outputs of sequences ``[lo, hi)`` of ``batch``, only those copied to ``device``.
+
+    A network with an asset embedding gets ``batch.asset`` of the rows too.
+    """
+    t = {"x": torch.from_numpy(batch.x[lo:hi]).to(device)}
+    if getattr(net, "asset_seen", None) is not None:
+        t["asset"] = torch.from_numpy(batch.asset[lo:hi]).to(device)
+    return _forward(net, t)
+
+
 def _batches(n: int, size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
     order = torch.randperm(n, generator=gen)
     for i in range(0, n, size):
@@ -253,10 +295,7 @@ def train_network(
     """
     gen = seed_everything(seed)
     dev = resolve_device(device)
-    net = build_network(
-        model_name, train.x.shape[-1], params.hidden_size, params.dropout, params.l1,
-        n_heads=params.n_heads, n_assets=n_assets,
-    ).to(dev)  # fmt: skip
+    net = _build(model_name, train.x.shape[-1], params, n_assets).to(dev)
     embeds = n_assets > 0
     if embeds:
         net.mark_seen(torch.from_numpy(np.unique(train.asset)))  # type: ignore[operator]
@@ -315,19 +354,10 @@ def predict(
     A network saved with an asset embedding gets ``batch.asset`` too.
     """
     dev = resolve_device(device)
-    n_assets = embedded_assets(state_dict)
-    net = build_network(
-        model_name, batch.x.shape[-1], params.hidden_size, params.dropout, params.l1,
-        n_heads=params.n_heads, n_assets=n_assets,
-    )  # fmt: skip
-    net.load_state_dict(state_dict)
-    net.to(dev).eval()
+    net = load_network(model_name, batch.x.shape[-1], params, state_dict).to(dev)
     out = np.empty(batch.mask.shape, dtype=np.float32)
     with torch.no_grad():
         for i in range(0, len(batch), chunk):  # one chunk on the device at a time
-            t = {"x": torch.from_numpy(batch.x[i : i + chunk]).to(dev)}
-            if n_assets:
-                t["asset"] = torch.from_numpy(batch.asset[i : i + chunk]).to(dev)
-            z = _forward(net, t).float()
+            z = forward_rows(net, batch, i, i + chunk, dev).float()
             out[i : i + chunk] = loss.position(z).cpu().numpy()
     return np.where(batch.mask, out, np.nan)
